@@ -1,0 +1,126 @@
+#include "core/node_id.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/sha1.h"
+
+namespace chord {
+namespace {
+
+std::string hex(const Sha1Digest& digest) {
+  return NodeId(digest).to_hex();
+}
+
+std::string numbered(char prefix, int i) {
+  std::string text(1, prefix);
+  text += std::to_string(i);
+  return text;
+}
+
+// FIPS 180-2 appendix A vectors for SHA-1.
+TEST(Sha1, MatchesFips180Vectors) {
+  EXPECT_EQ(hex(sha1("abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(hex(sha1("")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  EXPECT_EQ(hex(sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+            "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+  EXPECT_EQ(hex(sha1(std::string(1000000, 'a'))), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+
+TEST(NodeId, HashOfIsSha1OfTheText) {
+  EXPECT_EQ(NodeId::hash_of("abc").to_hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
+TEST(NodeId, HexRoundTrips) {
+  const auto id = NodeId::hash_of("alice#3fk2a9");
+  const auto parsed = NodeId::parse_hex(id.to_hex());
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(*parsed, id);
+  const auto upper = NodeId::parse_hex("A9993E364706816ABA3E25717850C26C9CD0D89D");
+  ASSERT_TRUE(upper.has_value());
+  EXPECT_EQ(upper->to_hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(id.short_hex(), id.to_hex().substr(0, 8));
+}
+
+TEST(NodeId, BadHexIsAnErrorValue) {
+  for (const char* text :
+       {"", "a9993e36", "a9993e364706816aba3e25717850c26c9cd0d89",
+        "a9993e364706816aba3e25717850c26c9cd0d89d0", "g9993e364706816aba3e25717850c26c9cd0d89d",
+        "a9993e364706816aba3e25717850c26c9cd0d8 d", "0xa993e364706816aba3e25717850c26c9cd0d89d"}) {
+    const auto parsed = NodeId::parse_hex(text);
+    ASSERT_FALSE(parsed.has_value()) << text;
+    EXPECT_EQ(parsed.error().code, Errc::bad_hex) << text;
+  }
+}
+
+// An identifier whose top byte is `value` and whose other bytes are `fill`: the 160-bit
+// arithmetic restricted to the top byte behaves as 8-bit arithmetic mod 256.
+NodeId top_byte(unsigned value, std::uint8_t fill = 0) {
+  NodeId::Bytes bytes{};
+  bytes.fill(fill);
+  bytes[0] = static_cast<std::uint8_t>(value);
+  return NodeId(bytes);
+}
+
+TEST(NodeId, PlusPowerOfTwoWrapsModuloTheRingExhaustivelyOnTheTopByte) {
+  for (unsigned x = 0; x < 256; ++x) {
+    for (unsigned i = 0; i < 8; ++i) {
+      EXPECT_EQ(top_byte(x).plus_power_of_two(152 + i), top_byte((x + (1u << i)) % 256))
+          << "x=" << x << " i=" << i;
+    }
+  }
+}
+
+TEST(NodeId, PlusPowerOfTwoCarriesAcrossBytes) {
+  NodeId::Bytes low{};
+  low[19] = 0xff;
+  NodeId::Bytes expected{};
+  expected[18] = 0x01;
+  EXPECT_EQ(NodeId(low).plus_power_of_two(0), NodeId(expected));
+
+  NodeId::Bytes all_ones{};
+  all_ones.fill(0xff);
+  EXPECT_EQ(NodeId(all_ones).plus_power_of_two(0), NodeId());  // 2^160 - 1 + 1 wraps to 0
+  EXPECT_EQ(NodeId().plus_power_of_two(159), top_byte(0x80));
+  EXPECT_EQ(top_byte(0x80).plus_power_of_two(159), NodeId());
+}
+
+TEST(NodeId, DistanceIsClockwiseExhaustivelyOnTheTopByte) {
+  for (unsigned a = 0; a < 256; ++a) {
+    for (unsigned b = 0; b < 256; ++b) {
+      ASSERT_EQ(top_byte(a).distance_to(top_byte(b)), top_byte((b - a + 256) % 256))
+          << "a=" << a << " b=" << b;
+    }
+  }
+}
+
+TEST(NodeId, DistanceAndPlusAreInverseOnRandomIds) {
+  for (int i = 0; i < 2000; ++i) {
+    const auto a = NodeId::hash_of(numbered('a', i));
+    const auto b = NodeId::hash_of(numbered('b', i));
+    EXPECT_EQ(a.plus(a.distance_to(b)), b);
+    EXPECT_EQ(a.distance_to(b).plus(b.distance_to(a)), NodeId());  // a full turn is 0 mod 2^160
+    EXPECT_EQ(a.distance_to(a), NodeId());
+  }
+}
+
+TEST(NodeId, HighestBit) {
+  EXPECT_EQ(NodeId().highest_bit(), -1);
+  EXPECT_EQ(NodeId::from_u64(1).highest_bit(), 0);
+  EXPECT_EQ(NodeId::from_u64(0x80).highest_bit(), 7);
+  EXPECT_EQ(NodeId::from_u64(0x100).highest_bit(), 8);
+  EXPECT_EQ(top_byte(0x80).highest_bit(), 159);
+  for (std::size_t i = 0; i < id_bits; ++i) {
+    EXPECT_EQ(NodeId().plus_power_of_two(i).highest_bit(), static_cast<int>(i));
+  }
+}
+
+TEST(NodeId, OrderIsNumeric) {
+  EXPECT_LT(NodeId::from_u64(1), NodeId::from_u64(2));
+  EXPECT_LT(NodeId::from_u64(0xffffffffffffffffULL), top_byte(1));
+  EXPECT_LT(top_byte(1, 0xff), top_byte(2, 0x00));
+}
+
+}  // namespace
+}  // namespace chord
