@@ -1,0 +1,404 @@
+// The wire schema: how each message's fields are laid out in cereal's portable binary
+// archive, and the bounded loaders that keep hostile bytes from allocating.
+//
+// Internal to the codec (core/codec.cc) and its tests and fuzz target; the rest of the code
+// sees only core/codec.h. Rules that keep decoding safe:
+//   - No bool, std::optional or std::string goes to cereal directly: cereal loads a bool
+//     byte as is (a value 2 is undefined behaviour) and resizes strings to whatever size
+//     prefix it reads. EnumField, OptionalField and BoundedString check each value instead.
+//   - Every count read off the wire is checked against the field's maximum and against the
+//     bytes left in the payload before anything is sized by it.
+//   - Any failure throws DecodeFailure (or cereal::Exception on a short read); the codec
+//     catches both, so no exception leaves core/codec.cc.
+#pragma once
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/cereal.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <stdexcept>
+#include <streambuf>
+#include <string>
+#include <type_traits>
+
+#include "core/messages.h"
+
+namespace chord::wire {
+
+// Thrown by the bounded loaders; caught by the codec.
+struct DecodeFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Reads a payload in place. Never written to.
+class SpanInBuf : public std::streambuf {
+ public:
+  SpanInBuf(const std::uint8_t* data, std::size_t size) {
+    char* begin = const_cast<char*>(reinterpret_cast<const char*>(data));
+    setg(begin, begin, begin + size);
+  }
+  std::size_t bytes_left() const { return static_cast<std::size_t>(egptr() - gptr()); }
+};
+
+// Appends to a byte vector.
+class VectorOutBuf : public std::streambuf {
+ public:
+  explicit VectorOutBuf(std::vector<std::uint8_t>& out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* data, std::streamsize count) override {
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);
+    out_.insert(out_.end(), bytes, bytes + count);
+    return count;
+  }
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    out_.push_back(static_cast<std::uint8_t>(c));
+    return c;
+  }
+
+ private:
+  std::vector<std::uint8_t>& out_;
+};
+
+// The input archive the codec decodes with: cereal's portable binary archive that also
+// knows how many payload bytes are left, so loaders can refuse a count before sizing by it.
+// (cereal's UserDataAdapter does the same but is experimental in cereal 1.3.)
+class BoundedInputArchive : public cereal::PortableBinaryInputArchive {
+ public:
+  BoundedInputArchive(const SpanInBuf& buffer, std::istream& stream)
+      : cereal::PortableBinaryInputArchive(stream), buffer_(buffer) {}
+  std::size_t bytes_left() const { return buffer_.bytes_left(); }
+
+ private:
+  const SpanInBuf& buffer_;
+};
+
+// cereal hands loaders its own archive type; the object is always a BoundedInputArchive
+// (the codec constructs no other), and dynamic_cast throws std::bad_cast if not.
+template <typename Archive>
+std::size_t bytes_left(Archive& archive) {
+  return dynamic_cast<const BoundedInputArchive&>(archive).bytes_left();
+}
+
+// Reads a count and checks it against `max` and the bytes left (each item takes at least
+// `item_bytes_min` bytes), before anything is sized by it.
+template <typename Archive>
+std::size_t load_count(Archive& archive, std::size_t max, std::size_t item_bytes_min) {
+  cereal::size_type count = 0;
+  archive(cereal::make_size_tag(count));
+  if (count > max) throw DecodeFailure("count over the field's maximum");
+  if (count > bytes_left(archive) / item_bytes_min) throw DecodeFailure("count over bytes left");
+  return static_cast<std::size_t>(count);
+}
+
+template <typename Archive>
+void save_count(Archive& archive, std::size_t count) {
+  cereal::size_type value = count;
+  archive(cereal::make_size_tag(value));
+}
+
+// ---- Field wrappers ----
+
+template <typename E>
+inline constexpr std::uint8_t enum_max = 0;  // specialised per enum below
+template <>
+inline constexpr std::uint8_t enum_max<AddressFamily> = 6;
+template <>
+inline constexpr std::uint8_t enum_max<LookupStatus> = 2;
+template <>
+inline constexpr std::uint8_t enum_max<StateStatus> = 2;
+template <>
+inline constexpr std::uint8_t enum_max<DhtStatus> = 7;
+template <>
+inline constexpr std::uint8_t enum_max<TransferKind> = 1;
+template <>
+inline constexpr std::uint8_t enum_max<CloseReason> = 2;
+template <>
+inline constexpr std::uint8_t enum_max<ChatStatus> = 3;
+
+template <typename E>
+struct EnumField {
+  static_assert(std::is_same_v<std::underlying_type_t<E>, std::uint8_t>);
+  static_assert(enum_max<E> > 0, "declare enum_max for this enum");
+  E& value;
+
+  template <typename Archive>
+  void save(Archive& archive) const {
+    archive(static_cast<std::uint8_t>(value));
+  }
+  template <typename Archive>
+  void load(Archive& archive) {
+    std::uint8_t raw = 0;
+    archive(raw);
+    if (raw > enum_max<E>) throw DecodeFailure("enum value out of range");
+    value = static_cast<E>(raw);
+  }
+};
+template <typename E>
+EnumField<E> enum_field(E& value) {
+  return {value};
+}
+
+template <typename T>
+struct OptionalField {
+  std::optional<T>& value;
+
+  template <typename Archive>
+  void save(Archive& archive) const {
+    archive(static_cast<std::uint8_t>(value.has_value() ? 1 : 0));
+    if (value) archive(*value);
+  }
+  template <typename Archive>
+  void load(Archive& archive) {
+    std::uint8_t present = 0;
+    archive(present);
+    if (present > 1) throw DecodeFailure("optional flag not 0 or 1");
+    if (present == 0) {
+      value.reset();
+      return;
+    }
+    value.emplace();
+    archive(*value);
+  }
+};
+template <typename T>
+OptionalField<T> optional_field(std::optional<T>& value) {
+  return {value};
+}
+
+template <std::size_t Max>
+struct BoundedString {
+  std::string& value;
+
+  template <typename Archive>
+  void save(Archive& archive) const {
+    CHORD_ASSERT(value.size() <= Max);
+    save_count(archive, value.size());
+    archive(cereal::binary_data(value.data(), value.size()));
+  }
+  template <typename Archive>
+  void load(Archive& archive) {
+    const std::size_t size = load_count(archive, Max, 1);
+    value.resize(size);
+    archive(cereal::binary_data(value.data(), size));
+  }
+};
+template <std::size_t Max>
+BoundedString<Max> bounded_string(std::string& value) {
+  return {value};
+}
+
+}  // namespace chord::wire
+
+// The save, load and serialize functions of our types live in namespace chord, where cereal's
+// unqualified calls find them by argument-dependent lookup.
+namespace chord {
+
+using wire::bounded_string;
+using wire::DecodeFailure;
+using wire::enum_field;
+using wire::optional_field;
+
+// ---- Types ----
+
+template <typename Archive>
+void save(Archive& archive, const NodeId& id) {
+  archive(cereal::binary_data(id.bytes().data(), id.bytes().size()));
+}
+template <typename Archive>
+void load(Archive& archive, NodeId& id) {
+  NodeId::Bytes bytes{};
+  archive(cereal::binary_data(bytes.data(), bytes.size()));
+  id = NodeId(bytes);
+}
+
+inline std::size_t address_bytes(AddressFamily family) {
+  return family == AddressFamily::ipv4 ? 4 : 16;
+}
+
+template <typename Archive>
+void save(Archive& archive, const Endpoint& endpoint) {
+  CHORD_ASSERT(endpoint.family != AddressFamily::none);
+  archive(static_cast<std::uint8_t>(endpoint.family));
+  archive(cereal::binary_data(endpoint.address.data(), address_bytes(endpoint.family)));
+  archive(endpoint.port);
+}
+template <typename Archive>
+void load(Archive& archive, Endpoint& endpoint) {
+  std::uint8_t family = 0;
+  archive(family);
+  if (family != static_cast<std::uint8_t>(AddressFamily::ipv4) &&
+      family != static_cast<std::uint8_t>(AddressFamily::ipv6)) {
+    throw DecodeFailure("address family not 4 or 6");
+  }
+  endpoint = Endpoint{};
+  endpoint.family = static_cast<AddressFamily>(family);
+  archive(cereal::binary_data(endpoint.address.data(), address_bytes(endpoint.family)));
+  archive(endpoint.port);
+}
+
+template <typename Archive, typename T, std::size_t N>
+void save(Archive& archive, const InlineVector<T, N>& items) {
+  wire::save_count(archive, items.size());
+  for (const T& item : items)
+    archive(item);
+}
+template <typename Archive, typename T, std::size_t N>
+void load(Archive& archive, InlineVector<T, N>& items) {
+  const std::size_t count = wire::load_count(archive, N, 1);
+  items.resize(count);
+  for (T& item : items)
+    archive(item);
+}
+
+template <typename Archive>
+void serialize(Archive& archive, Peer& peer) {
+  archive(peer.id, peer.endpoint);
+}
+
+template <typename Archive>
+void serialize(Archive& archive, Record& record) {
+  archive(record.key, record.owner, record.version, record.lease_ms,
+          bounded_string<record_value_bytes_max>(record.value));
+}
+
+// ---- Messages ----
+
+template <typename Archive>
+void serialize(Archive& archive, Hello& m) {
+  archive(m.advertised);
+}
+template <typename Archive>
+void serialize(Archive& archive, FindSuccessorRequest& m) {
+  archive(m.request_id, m.key, m.hop);
+}
+template <typename Archive>
+void serialize(Archive& archive, FindSuccessorReply& m) {
+  archive(m.request_id, m.hop, enum_field(m.status), m.peers);
+}
+template <typename Archive>
+void serialize(Archive& archive, GetStateRequest& m) {
+  archive(m.request_id);
+}
+template <typename Archive>
+void serialize(Archive& archive, GetStateReply& m) {
+  archive(m.request_id, enum_field(m.status), optional_field(m.predecessor), m.successors);
+}
+template <typename Archive>
+void serialize(Archive& archive, Notify& m) {
+  archive(m.sender_id);
+}
+template <typename Archive>
+void serialize(Archive& archive, Ping& m) {
+  archive(m.request_id);
+}
+template <typename Archive>
+void serialize(Archive& archive, Pong& m) {
+  archive(m.request_id);
+}
+template <typename Archive>
+void serialize(Archive& archive, Leave& m) {
+  archive(m.sender_id, optional_field(m.predecessor), m.successors);
+}
+template <typename Archive>
+void serialize(Archive& archive, DhtPut& m) {
+  archive(m.request_id, m.record);
+}
+template <typename Archive>
+void serialize(Archive& archive, DhtPutReply& m) {
+  archive(m.request_id, enum_field(m.status));
+}
+template <typename Archive>
+void serialize(Archive& archive, DhtGet& m) {
+  archive(m.request_id, m.key);
+}
+template <typename Archive>
+void serialize(Archive& archive, DhtGetReply& m) {
+  archive(m.request_id, enum_field(m.status), m.lease_ms,
+          bounded_string<record_value_bytes_max>(m.value));
+}
+template <typename Archive>
+void serialize(Archive& archive, DhtRemove& m) {
+  archive(m.request_id, m.key, m.owner);
+}
+template <typename Archive>
+void serialize(Archive& archive, DhtRemoveReply& m) {
+  archive(m.request_id, enum_field(m.status));
+}
+template <typename Archive>
+void serialize(Archive& archive, RecordTransfer& m) {
+  archive(m.request_id, enum_field(m.kind), m.records);
+}
+template <typename Archive>
+void serialize(Archive& archive, RecordTransferAck& m) {
+  archive(m.request_id, enum_field(m.status));
+}
+template <typename Archive>
+void serialize(Archive& archive, ChatOpen& m) {
+  archive(m.chat_id, bounded_string<user_handle_bytes_max>(m.from_user),
+          bounded_string<user_handle_bytes_max>(m.to_user));
+}
+template <typename Archive>
+void serialize(Archive& archive, ChatText& m) {
+  archive(m.chat_id, m.seq, bounded_string<chat_text_bytes_max>(m.text));
+}
+template <typename Archive>
+void serialize(Archive& archive, ChatClose& m) {
+  archive(m.chat_id, m.seq, enum_field(m.reason));
+}
+template <typename Archive>
+void serialize(Archive& archive, ChatAck& m) {
+  archive(m.chat_id, m.seq, enum_field(m.status));
+}
+
+}  // namespace chord
+
+namespace chord::wire {
+
+// ---- Size without encoding ----
+
+template <typename T>
+inline constexpr bool is_binary_data = false;
+template <typename T>
+inline constexpr bool is_binary_data<cereal::BinaryData<T>> = true;
+template <typename T>
+inline constexpr bool is_size_tag = false;
+template <typename T>
+inline constexpr bool is_size_tag<cereal::SizeTag<T>> = true;
+
+// Walks the same save/serialize functions as the encoder but only adds up the bytes the
+// portable binary archive would write. Equal to the real size by construction; a property
+// test (tests/core/codec_test.cc) checks it for every message type anyway.
+class SizeArchive {
+ public:
+  template <typename... Ts>
+  void operator()(const Ts&... values) {
+    (add(values), ...);
+  }
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  template <typename T>
+  void add(const T& value) {
+    if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+      bytes_ += sizeof(T);
+    } else if constexpr (is_binary_data<T>) {
+      bytes_ += static_cast<std::size_t>(value.size);
+    } else if constexpr (is_size_tag<T>) {
+      bytes_ += sizeof(std::remove_reference_t<decltype(value.size)>);
+    } else if constexpr (requires { value.save(*this); }) {
+      value.save(*this);
+    } else if constexpr (requires { save(*this, value); }) {
+      save(*this, value);
+    } else {
+      serialize(*this, const_cast<T&>(value));  // serialize() only reads when saving
+    }
+  }
+
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace chord::wire
