@@ -76,6 +76,7 @@ enum class LookupStatus : std::uint8_t {
 
 struct FindSuccessorReply {
   RequestId request_id = 0;
+  NodeId responder_id;  // who answers: a joiner's new predecessor when done
   std::uint8_t hop = 0;
   LookupStatus status = LookupStatus::done;
   LookupPeers peers;

@@ -62,27 +62,36 @@ NodeId NodeId::plus_power_of_two(std::size_t exponent) const {
   return plus(NodeId(addend));
 }
 
-NodeId NodeId::plus(const NodeId& other) const {
-  Bytes sum{};
-  unsigned carry = 0;
-  for (std::size_t i = id_bytes; i-- > 0;) {
-    const unsigned total = unsigned{bytes_[i]} + unsigned{other.bytes_[i]} + carry;
-    sum[i] = static_cast<std::uint8_t>(total);
-    carry = total >> 8;
+NodeId NodeId::from_words(std::uint64_t high, std::uint64_t middle, std::uint32_t low) {
+  Bytes bytes{};
+  for (std::size_t i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<std::uint8_t>(middle >> (56 - 8 * i));
   }
-  return NodeId(sum);  // the carry out of the top byte is the wrap past 2^160
+  for (std::size_t i = 0; i < 4; ++i) bytes[16 + i] = static_cast<std::uint8_t>(low >> (24 - 8 * i));
+  return NodeId(bytes);
+}
+
+NodeId NodeId::plus(const NodeId& other) const {
+  const std::uint64_t low_sum = std::uint64_t{low()} + other.low();
+  const std::uint64_t carry_low = low_sum >> 32;
+  const std::uint64_t middle_sum = middle() + other.middle();
+  const std::uint64_t middle_total = middle_sum + carry_low;
+  const std::uint64_t carry_middle = (middle_sum < middle() ? 1u : 0u) | (middle_total < middle_sum ? 1u : 0u);
+  // The carry out of the high word is the wrap past 2^160: the result is mod 2^160.
+  return from_words(high() + other.high() + carry_middle, middle_total,
+                    static_cast<std::uint32_t>(low_sum));
 }
 
 NodeId NodeId::distance_to(const NodeId& to) const {
-  Bytes difference{};
-  int borrow = 0;
-  for (std::size_t i = id_bytes; i-- > 0;) {
-    int value = int{to.bytes_[i]} - int{bytes_[i]} - borrow;
-    borrow = value < 0 ? 1 : 0;
-    if (value < 0) value += 256;
-    difference[i] = static_cast<std::uint8_t>(value);
-  }
-  return NodeId(difference);  // a final borrow is the wrap: the result is mod 2^160
+  const std::uint32_t low_difference = to.low() - low();
+  const std::uint64_t borrow_low = to.low() < low() ? 1u : 0u;
+  const std::uint64_t middle_difference = to.middle() - middle();
+  const std::uint64_t borrow_middle =
+      (to.middle() < middle() ? 1u : 0u) | (middle_difference < borrow_low ? 1u : 0u);
+  // A final borrow is the wrap: the result is mod 2^160.
+  return from_words(to.high() - high() - borrow_middle, middle_difference - borrow_low,
+                    low_difference);
 }
 
 int NodeId::highest_bit() const {

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
+#include <cstring>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,6 +17,12 @@
 #include "core/result.h"
 
 namespace chord {
+
+namespace detail {
+// std::byteswap is C++23; GCC 12 in C++20 mode has only the builtins.
+inline std::uint64_t byteswap(std::uint64_t v) { return __builtin_bswap64(v); }
+inline std::uint32_t byteswap(std::uint32_t v) { return __builtin_bswap32(v); }
+}  // namespace detail
 
 class NodeId {
  public:
@@ -49,10 +57,31 @@ class NodeId {
   // Index of the highest set bit, or -1 for zero (log2 of a distance, for finger choice).
   int highest_bit() const;
 
-  friend constexpr auto operator<=>(const NodeId&, const NodeId&) = default;
-  friend constexpr bool operator==(const NodeId&, const NodeId&) = default;
+  // Numeric order, compared as three big-endian words (the hot path of routing).
+  friend std::strong_ordering operator<=>(const NodeId& a, const NodeId& b) {
+    if (const auto c = a.high() <=> b.high(); c != 0) return c;
+    if (const auto c = a.middle() <=> b.middle(); c != 0) return c;
+    return a.low() <=> b.low();
+  }
+  friend bool operator==(const NodeId& a, const NodeId& b) {
+    return a.high() == b.high() && a.middle() == b.middle() && a.low() == b.low();
+  }
+
+  // The identifier as words, most significant first: bits 159..96, 95..32, 31..0.
+  std::uint64_t high() const { return load_big_endian<std::uint64_t>(0); }
+  std::uint64_t middle() const { return load_big_endian<std::uint64_t>(8); }
+  std::uint32_t low() const { return load_big_endian<std::uint32_t>(16); }
+  static NodeId from_words(std::uint64_t high, std::uint64_t middle, std::uint32_t low);
 
  private:
+  template <typename Word>
+  Word load_big_endian(std::size_t offset) const {
+    Word word;
+    std::memcpy(&word, bytes_.data() + offset, sizeof(word));
+    if constexpr (std::endian::native == std::endian::little) word = detail::byteswap(word);
+    return word;
+  }
+
   Bytes bytes_{};
 };
 

@@ -24,6 +24,8 @@ std::string_view errc_name(Errc code) {
       return "timeout";
     case Errc::queue_full:
       return "queue_full";
+    case Errc::not_member:
+      return "not_member";
   }
   return "unknown";
 }

@@ -28,6 +28,7 @@ enum class Errc : std::uint8_t {
   // Runtime and protocol.
   timeout,
   queue_full,
+  not_member,  // the node is not in a ring (joining, or left)
 };
 
 // A short stable name for each code, for logs and test output.

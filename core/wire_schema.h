@@ -277,7 +277,7 @@ void serialize(Archive& archive, FindSuccessorRequest& m) {
 }
 template <typename Archive>
 void serialize(Archive& archive, FindSuccessorReply& m) {
-  archive(m.request_id, m.hop, enum_field(m.status), m.peers);
+  archive(m.request_id, m.responder_id, m.hop, enum_field(m.status), m.peers);
 }
 template <typename Archive>
 void serialize(Archive& archive, GetStateRequest& m) {

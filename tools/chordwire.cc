@@ -71,7 +71,7 @@ chord::Message demo_message(std::size_t index) {
     case 1:
       return FindSuccessorRequest{1, key, 0};
     case 2:
-      return FindSuccessorReply{1, 0, LookupStatus::next, lookup};
+      return FindSuccessorReply{1, peer.id, 0, LookupStatus::next, lookup};
     case 3:
       return GetStateRequest{2};
     case 4:

@@ -194,9 +194,9 @@ TEST(FrameDecoder, ValuesOutOfRangeAreUndecodable) {
 }
 
 TEST(FrameDecoder, ListCountOverItsCapacityIsUndecodable) {
-  // FindSuccessorReply = [flag][type][id 8][hop][status][count 8]...
-  Bytes payload = testing::payload_of(FindSuccessorReply{1, 0, LookupStatus::next, {}});
-  testing::patch_u64_le(payload, 12, lookup_peers_max + 1);
+  // FindSuccessorReply = [flag][type][id 8][responder 20][hop][status][count 8]...
+  Bytes payload = testing::payload_of(FindSuccessorReply{1, NodeId(), 0, LookupStatus::next, {}});
+  testing::patch_u64_le(payload, 32, lookup_peers_max + 1);
   payload.resize(payload.size() + 200 * sizeof(Peer), 0);
   EXPECT_EQ(first_error(testing::raw_frame(payload)), Errc::undecodable);
 }

@@ -1,0 +1,209 @@
+// ChordNode: one Chord peer as a state machine (no sockets, no clocks, no threads).
+//
+// Inputs: on_message (a message arrived), on_timer (a timer fired), and the API calls
+// (create_ring, join, leave, lookup). Outputs go only through the Runtime given at
+// construction, which must outlive the node. Each input runs to completion.
+//
+// The ring maintenance follows P. Zave, "Reasoning about identifier spaces: How to make
+// Chord correct" (IEEE TSE 2017) where it differs from the 2001 paper:
+//   - join reads its new predecessor's successor list atomically (GetState) and starts with
+//     the whole list, never with a lone successor;
+//   - stabilize adopts the successor's list ([head] + butLast(head.list)) and, if the head's
+//     predecessor lies between, that node's list after checking it answers; it notifies the
+//     successor at the end of every round, whatever happened;
+//   - rectify on notify: adopt the notifier if it lies between, else keep the predecessor
+//     unless a ping shows it dead;
+//   - no pointer is adopted to a node that has not answered (lists are copied from a node
+//     that just answered; a leaving node's neighbours ping the node they would adopt);
+//   - a node whose own state query is pending answers GetState with "busy": its state is
+//     undefined until the answer is applied.
+//
+// Small rings: a successor list holds min(r, N - 1) distinct nodes; lists are cut where
+// they would wrap back to this node. Zave shows a ring is provably self-repairing only once
+// it has r + 1 principal nodes; until then each stabilize round keeps re-reading the
+// successor's list, so lists fill as the ring grows, and the simulator's oracle counts
+// principals so tests know when the guarantee holds.
+//
+// Partitions: stabilization cannot merge two rings, so every check_ring_period a node
+// looks its own id up through a remembered peer (or a bootstrap endpoint). If that ring
+// names a successor closer than ours, we adopt it after it answers and notify it; rings
+// zip together one link at a time. A node whose whole successor list is dead rejoins
+// through remembered or bootstrap peers.
+//
+// Memory: the node holds its successor list and distinct fingers in vectors sized to what
+// the ring needs (not 160 fingers, not successors_max), a bounded table of pending RPCs,
+// and one timer slot per TimerKind in the runtime.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/chord_config.h"
+#include "core/finger_table.h"
+#include "core/messages.h"
+#include "core/result.h"
+#include "core/runtime.h"
+
+namespace chord {
+
+class ChordNode {
+ public:
+  enum class Phase : std::uint8_t {
+    idle,     // constructed; neither in a ring nor joining
+    joining,  // looking up its place through bootstrap or remembered peers
+    member,   // in a ring
+    left,     // left gracefully; answers nothing
+  };
+
+  // REQUIRES: validate(config) == nullptr. `config` and `runtime` outlive the node.
+  ChordNode(const ChordConfig& config, Runtime& runtime, const Peer& self);
+
+  // ---- API calls ----
+
+  // Starts a new ring of one node (the first node, or chordnode --new-ring).
+  void create_ring();
+  // Joins through `bootstrap` (tried in random order until one answers; any live node can
+  // serve). Retries every join_retry_period, also through peers remembered from an
+  // earlier membership. At most bootstrap_max endpoints are kept.
+  void join(std::span<const Endpoint> bootstrap);
+  // Leaves gracefully: tells predecessor and successor, then answers nothing.
+  void leave();
+  // Looks up the owner of `key`; the result comes back through Runtime::report with the
+  // returned id. Errors: Errc::queue_full (too many lookups), Errc::timeout (not a member).
+  Result<std::uint64_t> lookup(const NodeId& key);
+
+  // ---- Inputs ----
+
+  void on_message(const Endpoint& from, const Message& message);
+  void on_timer(TimerKind kind);
+
+  // ---- Observation (oracle, /ring) ----
+
+  Phase phase() const { return phase_; }
+  const Peer& self() const { return self_; }
+  const std::optional<Peer>& predecessor() const { return predecessor_; }
+  std::span<const Peer> successors() const { return successors_; }
+  std::span<const Peer> fingers() const { return fingers_.entries(); }
+  std::size_t pending_rpcs() const { return rpcs_.size(); }
+  std::size_t pending_lookups() const { return lookups_.size(); }
+
+  // ---- Control (simulator, tests) ----
+
+  // Installs the state joins and stabilization would reach, and starts the timers
+  // (the simulator's documented fast start; the oracle checks the result).
+  void install_state(const std::optional<Peer>& predecessor, std::span<const Peer> successors,
+                     std::span<const Peer> fingers);
+  // While paused, periodic maintenance does nothing and lookups do not forget the nodes
+  // that time out (ToN Table II: stabilization stopped, dead fingers kept).
+  void set_maintenance_paused(bool paused) { maintenance_paused_ = paused; }
+
+  static constexpr std::size_t bootstrap_max = 16;
+
+ private:
+  enum class RpcKind : std::uint8_t {
+    stabilize_successor,    // GetState of the head of the successor list
+    adopt_successor,        // GetState of a node we would make our successor
+    join_state,             // GetState of the new predecessor while joining
+    ping_predecessor,
+    ping_rectify,           // is the predecessor alive, or do we take the notifier?
+    ping_adopt_predecessor, // a leaving predecessor named its own; is it alive?
+    lookup_step,            // a find_successor request of lookup `context`
+  };
+
+  struct PendingRpc {
+    RequestId id = 0;
+    Peer target;           // target.id is zero when only the endpoint is known (bootstrap)
+    Peer subject;          // the node a ping decides about (rectify, adopt_predecessor)
+    Time deadline;
+    std::uint64_t context = 0;  // lookup id for lookup_step
+    RpcKind kind = RpcKind::lookup_step;
+  };
+
+  struct Lookup {
+    std::uint64_t id = 0;
+    NodeId key;
+    Time started;
+    Time deadline;
+    Peer responder;          // the last node that answered (the key's predecessor when done)
+    LookupPeers candidates;  // next nodes to ask, closest preceding the key first
+    std::uint8_t hops = 0;   // nodes that answered a request of this lookup
+    std::uint8_t timeouts = 0;
+    std::uint8_t finger_index = 0;
+    LookupPurpose purpose = LookupPurpose::user;
+    bool in_flight = false;
+  };
+
+  // Membership and maintenance.
+  void become_member();
+  void start_timers(bool build_fingers);
+  void start_join_round();
+  void try_next_bootstrap();
+  void lost_all_successors();
+  void stabilize();
+  void finish_stabilize();
+  void query_state(const Peer& target, RpcKind kind);
+  void adopt_successor_list(const Peer& head, const SuccessorList& list);
+  void check_ring();
+  void fix_fingers();
+  void schedule(TimerKind kind, Duration period);
+
+  // Message handlers.
+  void on_find_successor(const Endpoint& from, const FindSuccessorRequest& request);
+  void on_get_state(const Endpoint& from, const GetStateRequest& request);
+  void on_notify(const Endpoint& from, const Notify& notify);
+  void on_leave(const Endpoint& from, const Leave& leave);
+  void on_state_reply(PendingRpc rpc, const GetStateReply& reply);
+  void on_pong(PendingRpc rpc);
+  void on_lookup_reply(PendingRpc rpc, const FindSuccessorReply& reply);
+  void on_rpc_timeout(const PendingRpc& rpc);
+
+  // RPCs.
+  RequestId send_request(const Peer& target, RpcKind kind, Message&& message,
+                         std::uint64_t context = 0, const Peer& subject = {});
+  std::optional<PendingRpc> take_rpc(RequestId id, const Endpoint& from);
+  void expire_deadlines();
+  void arm_deadlines();
+
+  // Lookups.
+  Result<std::uint64_t> start_lookup(const NodeId& key, LookupPurpose purpose,
+                                     std::optional<Endpoint> first_contact,
+                                     std::uint8_t finger_index = 0);
+  void advance_lookup(Lookup& lookup);
+  void finish_lookup(std::uint64_t lookup_id, LookupFailure failure, const Peer& owner);
+  Lookup* find_lookup(std::uint64_t id);
+  // The local routing step: done with the owner and its successors, or the candidates.
+  bool route(const NodeId& key, LookupPeers& peers) const;
+
+  // Routing state.
+  void suspect(const NodeId& id);
+  void remember(const Peer& peer);
+  std::optional<Peer> successor() const;
+
+  const ChordConfig& config_;
+  Runtime& runtime_;
+  Peer self_;
+  Phase phase_ = Phase::idle;
+  bool maintenance_paused_ = false;
+  bool state_query_pending_ = false;    // our stabilize or join GetState awaits its answer
+  bool building_fingers_ = false;       // the first fix_fingers round after joining
+  bool in_fix_fingers_ = false;         // fix_fingers() is on the stack
+  std::uint8_t next_finger_ = id_bits - 1;
+  std::uint8_t bootstrap_next_ = 0;
+  std::uint8_t remembered_next_ = 0;
+
+  std::optional<Peer> predecessor_;
+  std::vector<Peer> successors_;  // at most config_.successor_list_length, distinct, never self
+  FingerTable fingers_;
+  std::vector<Endpoint> bootstrap_;
+  std::vector<Endpoint> join_order_;  // this round's contacts, shuffled
+  std::vector<Peer> remembered_;
+  std::vector<PendingRpc> rpcs_;
+  std::vector<Lookup> lookups_;
+  RequestId next_request_id_;
+  std::uint64_t next_lookup_id_ = 1;
+  Time armed_deadline_ = Time::max();
+};
+
+}  // namespace chord

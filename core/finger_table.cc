@@ -1,0 +1,57 @@
+#include "core/finger_table.h"
+
+#include <algorithm>
+
+namespace chord {
+
+void FingerTable::refresh(std::size_t index, const Peer& owner) {
+  CHORD_ASSERT(index < id_bits);
+  const NodeId low = NodeId().plus_power_of_two(index);  // 2^index as a distance
+  const bool owner_is_self = owner.id == self_;
+  const NodeId owner_distance = self_.distance_to(owner.id);
+  // End of the stale range: max(distance(owner), 2^(index+1)); past the top of the ring for
+  // the last index, or when the owner is self, everything from 2^index on.
+  const bool to_end = owner_is_self || index + 1 == id_bits;
+  NodeId high = to_end ? NodeId() : NodeId().plus_power_of_two(index + 1);
+  if (!to_end && high < owner_distance) high = owner_distance;
+  std::erase_if(entries_, [&](const Peer& peer) {
+    if (peer.id == owner.id) return false;
+    const NodeId distance = self_.distance_to(peer.id);
+    return !(distance < low) && (to_end || distance < high);
+  });
+  if (owner_is_self) return;
+  const auto place = std::lower_bound(entries_.begin(), entries_.end(), owner_distance,
+                                      [&](const Peer& peer, const NodeId& distance) {
+                                        return self_.distance_to(peer.id) < distance;
+                                      });
+  if (place != entries_.end() && place->id == owner.id) {
+    place->endpoint = owner.endpoint;  // the same id may come back at a new address
+    return;
+  }
+  if (entries_.size() >= entries_max) return;  // bounded; a refresh of a lower index frees room
+  entries_.insert(place, owner);
+}
+
+bool FingerTable::remove(const NodeId& id) {
+  return std::erase_if(entries_, [&](const Peer& peer) { return peer.id == id; }) > 0;
+}
+
+void FingerTable::assign(std::span<const Peer> peers) {
+  entries_.clear();
+  for (const Peer& peer : peers) {
+    if (peer.id != self_) entries_.push_back(peer);
+  }
+  std::sort(entries_.begin(), entries_.end(), [&](const Peer& a, const Peer& b) {
+    return self_.distance_to(a.id) < self_.distance_to(b.id);
+  });
+  entries_.erase(std::unique(entries_.begin(), entries_.end(),
+                             [](const Peer& a, const Peer& b) { return a.id == b.id; }),
+                 entries_.end());
+  // Bounded: keep the farthest-reaching fingers, which routing needs most.
+  if (entries_.size() > entries_max) {
+    entries_.erase(entries_.begin(),
+                   entries_.begin() + static_cast<std::ptrdiff_t>(entries_.size() - entries_max));
+  }
+}
+
+}  // namespace chord

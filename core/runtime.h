@@ -1,0 +1,96 @@
+// Runtime: the only way the protocol core reaches the world.
+//
+// Implemented twice: over libuv (net_real/) and over a virtual clock (net_sim/). The core is
+// driven by three inputs only (a message arrived, a timer fired, an API call) and acts only
+// through this interface. Contract for implementations:
+//   - now() is fixed for the whole of one input and never goes backwards.
+//   - send() queues; it never calls back into the core. Messages may be lost: a loss shows
+//     up as the RPC's timeout.
+//   - A timer fires as a later input, never inside set_timer(). Each node has one slot per
+//     TimerKind: setting a kind replaces that kind's pending timer (timers are data, as in
+//     quinn-proto: the node keeps deadlines and arms the earliest).
+//   - random() is the core's only source of randomness (seeded per node in the simulator).
+//   - report() and notice() hand a completed lookup or a membership change to whoever embeds the node (the simulator's oracle
+//     and metrics, a real node's user interface). It must not call back into the core.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "core/endpoint.h"
+#include "core/messages.h"
+
+namespace chord {
+
+// The core's clock: time points come only from Runtime::now(). There is no now() here.
+struct RuntimeClock {
+  using rep = std::int64_t;
+  using period = std::micro;
+  using duration = std::chrono::microseconds;
+  using time_point = std::chrono::time_point<RuntimeClock>;
+  static constexpr bool is_steady = true;
+};
+using Time = RuntimeClock::time_point;
+using Duration = RuntimeClock::duration;
+
+enum class TimerKind : std::uint8_t {
+  stabilize = 0,
+  fix_fingers,
+  ping_predecessor,
+  check_ring,  // partition healing: look ourselves up through a remembered peer
+  deadlines,   // the earliest RPC or lookup deadline
+  join_retry,
+  count_,  // number of kinds; not a kind
+};
+inline constexpr std::size_t timer_kinds = static_cast<std::size_t>(TimerKind::count_);
+
+enum class LookupPurpose : std::uint8_t { user, join, fix_finger, check_ring };
+
+// Why a lookup ended without an owner.
+enum class LookupFailure : std::uint8_t {
+  none = 0,
+  no_route,       // every candidate timed out or none was left
+  deadline,       // the lookup's overall deadline passed
+  hops_exceeded,  // more hops than lookup_hops_max
+  not_member,     // the node left or is not in a ring
+};
+
+// A completed lookup, as the Chord paper measures it.
+struct LookupResult {
+  std::uint64_t lookup_id = 0;
+  LookupPurpose purpose = LookupPurpose::user;
+  NodeId key;
+  LookupFailure failure = LookupFailure::none;
+  Peer owner;                 // valid when failure == none
+  std::uint8_t hops = 0;      // path length as the Chord paper counts it (chord_node.cc)
+  std::uint8_t timeouts = 0;  // RPCs of this lookup that timed out
+  Duration latency{0};
+  bool ok() const { return failure == LookupFailure::none; }
+};
+
+// Changes of a node's membership, for whoever embeds it.
+enum class NodeNotice : std::uint8_t {
+  joined,             // became a ring member (create_ring, join, or rejoin)
+  join_round_failed,  // no bootstrap or remembered peer let it join; it retries later
+  lost_ring,          // every successor died; it is rejoining
+  left,               // left gracefully
+};
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  virtual Time now() const = 0;
+  virtual void send(const Endpoint& to, Message&& message) = 0;
+  virtual void set_timer(TimerKind kind, Time at) = 0;
+  virtual void cancel_timer(TimerKind kind) = 0;
+  virtual std::uint64_t random() = 0;
+  virtual void report(const LookupResult& result) = 0;
+  virtual void notice(NodeNotice notice) = 0;
+};
+
+// Uniform in [0, bound), unbiased (rejection on the top of the range). REQUIRES: bound > 0.
+std::uint64_t uniform(Runtime& runtime, std::uint64_t bound);
+// `period` scaled by a uniform factor in [1 - fraction, 1 + fraction].
+Duration jittered(Runtime& runtime, Duration period, double fraction);
+
+}  // namespace chord

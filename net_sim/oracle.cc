@@ -1,0 +1,170 @@
+#include "net_sim/oracle.h"
+
+#include <algorithm>
+
+#include "core/ring_interval.h"
+
+namespace chord::sim {
+
+void Oracle::rebuild(std::span<ChordNode* const> nodes) {
+  members_.clear();
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const ChordNode* node = nodes[i];
+    if (node == nullptr || node->phase() != ChordNode::Phase::member) continue;
+    members_.emplace_back(node->self().id, static_cast<std::uint32_t>(i));
+  }
+  std::sort(members_.begin(), members_.end());
+}
+
+std::size_t Oracle::position_of(const NodeId& id) const {
+  const auto it = std::lower_bound(members_.begin(), members_.end(), Member{id, 0});
+  return it == members_.end() ? 0 : static_cast<std::size_t>(it - members_.begin());
+}
+
+bool Oracle::is_live_member(const NodeId& id) const {
+  if (members_.empty()) return false;
+  return members_[position_of(id)].first == id;
+}
+
+const Oracle::Member& Oracle::owner_of(const NodeId& key) const {
+  CHORD_ASSERT(!members_.empty());
+  return members_[position_of(key)];
+}
+
+RingHealth Oracle::health(std::span<ChordNode* const> nodes, std::size_t r) const {
+  RingHealth health;
+  const std::size_t count = members_.size();
+  health.members = count;
+  if (count == 0) return health;
+  const std::size_t expected_length = std::min(r, count - 1);
+
+  // Best successor (first live entry) of each member, as a position in members_.
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> best(count, none);
+  // Difference array over positions: +1 where a skipped run starts, -1 past its end.
+  std::vector<int> skipped(count + 1, 0);
+  auto mark_skipped = [&](const NodeId& a, const NodeId& b) {  // members strictly in (a, b)
+    if (a == b) return;
+    std::size_t begin = static_cast<std::size_t>(
+        std::upper_bound(members_.begin(), members_.end(), Member{a, ~0u}) - members_.begin());
+    std::size_t end = static_cast<std::size_t>(
+        std::lower_bound(members_.begin(), members_.end(), Member{b, 0}) - members_.begin());
+    if (begin <= end && a < b) {
+      skipped[begin] += 1;
+      skipped[end] -= 1;
+    } else if (!(a < b)) {  // wraps past zero: [begin, count) and [0, end)
+      skipped[begin] += 1;
+      skipped[count] -= 1;
+      skipped[0] += 1;
+      skipped[end] -= 1;
+    }
+  };
+
+  for (std::size_t position = 0; position < count; ++position) {
+    const ChordNode& node = *nodes[members_[position].second];
+    const auto successors = node.successors();
+    const NodeId& self = members_[position].first;
+    // Correct pointers.
+    const std::size_t next = (position + 1) % count;
+    const std::size_t previous = (position + count - 1) % count;
+    if (count == 1) {
+      if (successors.empty()) ++health.successor_correct, ++health.list_correct;
+      if (!node.predecessor()) ++health.predecessor_correct;
+    } else {
+      if (!successors.empty() && successors[0].id == members_[next].first) {
+        ++health.successor_correct;
+      }
+      if (node.predecessor() && node.predecessor()->id == members_[previous].first) {
+        ++health.predecessor_correct;
+      }
+      bool list_ok = successors.size() == expected_length;
+      for (std::size_t i = 0; list_ok && i < expected_length; ++i) {
+        list_ok = successors[i].id == members_[(position + 1 + i) % count].first;
+      }
+      if (list_ok) ++health.list_correct;
+    }
+    // Zave's local checks: [self] + list ordered clockwise, no duplicates.
+    bool ordered = true;
+    NodeId previous_id = self;
+    for (std::size_t i = 0; i < successors.size() && ordered; ++i) {
+      if (successors[i].id == self) ordered = false;
+      if (i > 0 && !in_open(previous_id, successors[i].id, self)) ordered = false;
+      previous_id = successors[i].id;
+    }
+    if (ordered) ++health.ordered_lists;
+    // Best successor; a lone node's successor is itself.
+    if (successors.empty()) {
+      best[position] = position;
+    } else {
+      for (const Peer& peer : successors) {
+        if (is_live_member(peer.id)) {
+          best[position] = position_of(peer.id);
+          break;
+        }
+      }
+    }
+    if (best[position] != none) ++health.with_live_successor;
+    // Principals: mark every member an adjacent pair of the extended list skips.
+    NodeId from = self;
+    for (const Peer& peer : successors) {
+      mark_skipped(from, peer.id);
+      from = peer.id;
+    }
+  }
+
+  int running = 0;
+  for (std::size_t position = 0; position < count; ++position) {
+    running += skipped[position];
+    if (running == 0) ++health.principals;
+  }
+
+  // Cycles of the best-successor graph (a functional graph): colour walk, bounded by count.
+  std::vector<std::uint8_t> state(count, 0);  // 0 new, 1 on the current path, 2 done
+  std::vector<std::size_t> on_ring(count, 0);
+  std::vector<std::size_t> path;
+  std::size_t ring_start = none;
+  for (std::size_t start = 0; start < count; ++start) {
+    if (state[start] != 0) continue;
+    path.clear();
+    std::size_t at = start;
+    while (at != none && state[at] == 0) {
+      state[at] = 1;
+      path.push_back(at);
+      at = best[at];
+    }
+    if (at != none && state[at] == 1) {  // a new cycle, starting at `at`
+      ++health.rings;
+      ring_start = at;
+      std::size_t walk = at;
+      do {
+        on_ring[walk] = 1;
+        walk = best[walk];
+      } while (walk != at);
+    }
+    for (std::size_t p : path) state[p] = 2;
+  }
+  if (health.rings == 1) {
+    // Ordered: following best successors from the ring's smallest member visits increasing
+    // ids and wraps exactly once.
+    std::size_t size = 0, wraps = 0, walk = ring_start;
+    do {
+      const std::size_t after = best[walk];
+      if (!(members_[walk].first < members_[after].first)) ++wraps;
+      ++size;
+      walk = after;
+    } while (walk != ring_start && size <= count);
+    health.ring_size = size;
+    health.ring_ordered = wraps == 1 || size == 1;
+    // Every member reaches the ring (functional graph: follow until a ring node or none).
+    for (std::size_t position = 0; position < count; ++position) {
+      std::size_t at = position;
+      for (std::size_t steps = 0; at != none && on_ring[at] == 0 && steps <= count; ++steps) {
+        at = best[at];
+      }
+      if (at != none && on_ring[at] == 1) ++health.reach_ring;
+    }
+  }
+  return health;
+}
+
+}  // namespace chord::sim

@@ -1,0 +1,69 @@
+// The oracle: knows the true live membership, checks every lookup against it and samples
+// ring health (including the invariant of Zave's corrected Chord).
+//
+// "Live member" means: the node's process is alive (not crashed, not left) and its Chord
+// state says member. A joining node owns nothing yet.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "core/chord_node.h"
+
+namespace chord::sim {
+
+struct RingHealth {
+  std::size_t members = 0;
+  std::size_t successor_correct = 0;     // head of the list is the true next member
+  std::size_t predecessor_correct = 0;
+  std::size_t list_correct = 0;          // the list is exactly the next min(r, M-1) members
+  std::size_t ordered_lists = 0;         // Zave's OrderedSuccessorLists and NoDuplicates
+  std::size_t with_live_successor = 0;   // OneLiveSuccessor
+  std::size_t rings = 0;                 // cycles of the best-successor graph
+  bool ring_ordered = false;             // the cycle visits members in identifier order
+  std::size_t ring_size = 0;
+  std::size_t reach_ring = 0;            // members whose best-successor path ends on the ring
+  std::size_t principals = 0;            // members no extended successor list skips
+
+  // Every pointer exactly right: Zave's ideal state.
+  bool ideal() const {
+    return members > 0 && successor_correct == members && predecessor_correct == members &&
+           list_correct == members;
+  }
+  // Zave's invariant and its consequences, checkable at every sample.
+  bool zave_invariants_hold() const {
+    return ordered_lists == members && with_live_successor == members && rings == 1 &&
+           ring_ordered && reach_ring == members;
+  }
+  double fraction_correct() const {
+    return members == 0 ? 0.0
+                        : static_cast<double>(successor_correct + predecessor_correct +
+                                              list_correct) /
+                              (3.0 * static_cast<double>(members));
+  }
+};
+
+class Oracle {
+ public:
+  // The live members, sorted by id: (id, node index).
+  using Member = std::pair<NodeId, std::uint32_t>;
+
+  // Replaces the membership. `nodes[i]` is node i's state, or nullptr if it is not alive.
+  void rebuild(std::span<ChordNode* const> nodes);
+
+  std::span<const Member> members() const { return members_; }
+  bool is_live_member(const NodeId& id) const;
+  // The true owner of `key`: the first live member at or after it. REQUIRES: members exist.
+  const Member& owner_of(const NodeId& key) const;
+
+  // Samples the health of every live member. `r` is the configured list length.
+  RingHealth health(std::span<ChordNode* const> nodes, std::size_t r) const;
+
+ private:
+  std::size_t position_of(const NodeId& id) const;  // index of first member >= id (mod M)
+  std::vector<Member> members_;
+};
+
+}  // namespace chord::sim

@@ -1,0 +1,314 @@
+#include "net_sim/simulator.h"
+
+#include <algorithm>
+
+#include "core/codec.h"
+
+namespace chord::sim {
+namespace {
+
+constexpr std::uint16_t sim_port = 4000;
+constexpr NodeIndex nodes_max = 1u << 24;  // 10.x.y.z: 24 bits of address
+
+}  // namespace
+
+Simulator::Simulator(const SimConfig& config)
+    : config_(config),
+      network_random_(mix_seed(config.seed, 1)),
+      id_random_(mix_seed(config.seed, 2)) {
+  CHORD_ASSERT(validate(config.chord) == nullptr);
+}
+
+// ---------------------------------------------------------------------------------------
+// Nodes
+
+NodeIndex Simulator::add_node() {
+  NodeId::Bytes bytes{};
+  for (std::size_t i = 0; i < bytes.size(); i += 8) {
+    const std::uint64_t word = id_random_.next();
+    for (std::size_t j = 0; j < 8 && i + j < bytes.size(); ++j) {
+      bytes[i + j] = static_cast<std::uint8_t>(word >> (8 * j));
+    }
+  }
+  return add_node(NodeId(bytes));
+}
+
+NodeIndex Simulator::add_node(const NodeId& id) {
+  CHORD_ASSERT(slots_.size() < nodes_max);
+  const auto index = static_cast<NodeIndex>(slots_.size());
+  slots_.emplace_back(*this, index, id);
+  table_.push_back(nullptr);
+  return index;
+}
+
+Endpoint Simulator::endpoint_of(NodeIndex index) const {
+  return Endpoint::ipv4({10, static_cast<std::uint8_t>(index >> 16),
+                         static_cast<std::uint8_t>(index >> 8), static_cast<std::uint8_t>(index)},
+                        sim_port);
+}
+
+std::optional<NodeIndex> Simulator::index_of(const Endpoint& endpoint) const {
+  if (endpoint.family != AddressFamily::ipv4 || endpoint.address[0] != 10 ||
+      endpoint.port != sim_port) {
+    return std::nullopt;
+  }
+  const NodeIndex index = (NodeIndex{endpoint.address[1]} << 16) |
+                          (NodeIndex{endpoint.address[2]} << 8) | NodeIndex{endpoint.address[3]};
+  if (index >= slots_.size()) return std::nullopt;
+  return index;
+}
+
+ChordNode* Simulator::node(NodeIndex index) {
+  Slot& slot = slots_[index];
+  return slot.node ? &*slot.node : nullptr;
+}
+
+void Simulator::start(NodeIndex index) {
+  Slot& slot = slots_[index];
+  CHORD_ASSERT(!slot.node);
+  slot.random = SimRandom(mix_seed(config_.seed, index + 1000, slot.incarnation));
+  slot.node.emplace(config_.chord, slot.runtime, Peer{slot.id, endpoint_of(index)});
+  slot.node->set_maintenance_paused(paused_);
+  table_[index] = &*slot.node;
+}
+
+void Simulator::stop(NodeIndex index) {
+  Slot& slot = slots_[index];
+  slot.node.reset();
+  table_[index] = nullptr;
+  ++slot.incarnation;  // messages in flight to the old incarnation vanish
+  for (auto& generation : slot.timer_generation) ++generation;  // and so do its timers
+  membership_changed();
+}
+
+void Simulator::create_ring(NodeIndex index) {
+  if (!slots_[index].node) start(index);
+  slots_[index].node->create_ring();
+}
+
+void Simulator::join(NodeIndex index, std::span<const NodeIndex> bootstrap) {
+  if (!slots_[index].node) start(index);
+  std::vector<Endpoint> endpoints;
+  for (NodeIndex b : bootstrap) endpoints.push_back(endpoint_of(b));
+  slots_[index].node->join(endpoints);
+}
+
+void Simulator::crash(NodeIndex index) {
+  if (slots_[index].node) stop(index);
+}
+
+void Simulator::leave(NodeIndex index) {
+  if (!slots_[index].node) return;
+  slots_[index].node->leave();
+  stop(index);
+}
+
+void Simulator::restart(NodeIndex index) {
+  if (slots_[index].node) stop(index);
+  start(index);
+}
+
+void Simulator::build_ideal_ring(std::span<const NodeIndex> members) {
+  std::vector<std::pair<NodeId, NodeIndex>> sorted;
+  for (NodeIndex index : members) sorted.emplace_back(slots_[index].id, index);
+  std::sort(sorted.begin(), sorted.end());
+  const std::size_t count = sorted.size();
+  const std::size_t length = std::min<std::size_t>(config_.chord.successor_list_length, count - 1);
+  auto peer = [&](std::size_t position) {
+    const NodeIndex index = sorted[position % count].second;
+    return Peer{slots_[index].id, endpoint_of(index)};
+  };
+  std::vector<Peer> successors, fingers;
+  for (std::size_t position = 0; position < count; ++position) {
+    const NodeIndex index = sorted[position].second;
+    if (!slots_[index].node) start(index);
+    successors.clear();
+    for (std::size_t i = 1; i <= length; ++i) successors.push_back(peer(position + i));
+    fingers.clear();
+    const NodeId& self = sorted[position].first;
+    for (std::size_t bit = 0; bit < id_bits && count > 1; ++bit) {
+      const NodeId start_id = self.plus_power_of_two(bit);
+      auto it = std::lower_bound(sorted.begin(), sorted.end(),
+                                 std::pair<NodeId, NodeIndex>{start_id, 0});
+      const std::size_t owner = it == sorted.end() ? 0 : static_cast<std::size_t>(it - sorted.begin());
+      if (owner == position) continue;  // the finger reaches round to ourselves
+      fingers.push_back(peer(owner));
+    }
+    std::optional<Peer> predecessor;
+    if (count > 1) predecessor = peer(position + count - 1);
+    slots_[index].node->install_state(predecessor, successors, fingers);
+  }
+  membership_changed();
+}
+
+// ---------------------------------------------------------------------------------------
+// Network
+
+void Simulator::partition(std::span<const std::uint8_t> groups) {
+  CHORD_ASSERT(groups.size() == slots_.size());
+  for (std::size_t i = 0; i < groups.size(); ++i) slots_[i].group = groups[i];
+}
+
+void Simulator::heal() {
+  for (Slot& slot : slots_) slot.group = 0;
+}
+
+void Simulator::set_maintenance_paused(bool paused) {
+  paused_ = paused;
+  for (Slot& slot : slots_) {
+    if (slot.node) slot.node->set_maintenance_paused(paused);
+  }
+}
+
+void Simulator::NodeRuntime::send(const Endpoint& to, Message&& message) {
+  Simulator& sim = simulator_;
+  ++sim.counters_.messages_sent;
+  sim.counters_.bytes_sent += encoded_frame_size(message);
+  const auto target = sim.index_of(to);
+  if (!target || sim.network_random_.chance(sim.config_.network.loss)) {
+    ++sim.counters_.messages_lost;
+    return;
+  }
+  std::uint32_t slot;
+  if (!sim.free_slots_.empty()) {
+    slot = sim.free_slots_.back();
+    sim.free_slots_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(sim.pool_.size());
+    sim.pool_.emplace_back();
+  }
+  InFlight& flight = sim.pool_[slot];
+  flight.from = sim.endpoint_of(index_);
+  flight.from_node = index_;
+  flight.to_incarnation = sim.slots_[*target].incarnation;
+  flight.message = std::move(message);
+  Event event;
+  event.at = sim.now_ + sim.config_.network.latency.sample(sim.network_random_);
+  event.node = *target;
+  event.payload = slot;
+  event.type = EventType::deliver;
+  sim.queue_.push(event);
+}
+
+void Simulator::NodeRuntime::set_timer(TimerKind kind, Time at) {
+  Slot& slot = simulator_.slots_[index_];
+  const auto k = static_cast<std::size_t>(kind);
+  Event event;
+  event.at = std::max(at, simulator_.now_);
+  event.node = index_;
+  event.payload = ++slot.timer_generation[k];
+  event.type = EventType::timer;
+  event.kind = kind;
+  simulator_.queue_.push(event);
+}
+
+void Simulator::NodeRuntime::cancel_timer(TimerKind kind) {
+  ++simulator_.slots_[index_].timer_generation[static_cast<std::size_t>(kind)];
+}
+
+std::uint64_t Simulator::NodeRuntime::random() { return simulator_.slots_[index_].random.next(); }
+
+void Simulator::NodeRuntime::report(const LookupResult& result) {
+  Simulator& sim = simulator_;
+  CheckedLookup checked{index_, result, false};
+  ++sim.counters_.lookups_done;
+  if (!result.ok()) {
+    ++sim.counters_.lookups_failed;
+  } else {
+    const Oracle& oracle = sim.oracle();
+    checked.correct = !oracle.members().empty() && oracle.owner_of(result.key).first == result.owner.id;
+    ++(checked.correct ? sim.counters_.lookups_correct : sim.counters_.lookups_wrong);
+  }
+  if (sim.on_lookup) sim.on_lookup(checked);
+}
+
+void Simulator::NodeRuntime::notice(NodeNotice) { simulator_.membership_changed(); }
+
+// ---------------------------------------------------------------------------------------
+// Running
+
+Result<std::uint64_t> Simulator::lookup(NodeIndex index, const NodeId& key) {
+  ChordNode* n = node(index);
+  if (n == nullptr) return Error{Errc::not_member, "node not running"};
+  return n->lookup(key);
+}
+
+void Simulator::mix_trace(std::uint64_t value) {
+  // FNV-1a over the value's bytes.
+  for (int i = 0; i < 8; ++i) {
+    trace_hash_ ^= (value >> (8 * i)) & 0xff;
+    trace_hash_ *= 0x100000001b3ULL;
+  }
+}
+
+void Simulator::process(const Event& event) {
+  Slot& slot = slots_[event.node];
+  if (event.type == EventType::timer) {
+    if (!slot.node || slot.timer_generation[static_cast<std::size_t>(event.kind)] != event.payload) {
+      return;  // cancelled, replaced, or the node is gone
+    }
+    ++counters_.events;
+    mix_trace((static_cast<std::uint64_t>(event.at.time_since_epoch().count()) << 8) ^
+              static_cast<std::uint64_t>(event.kind));
+    mix_trace(event.node);
+    slot.node->on_timer(event.kind);
+    return;
+  }
+  InFlight& flight = pool_[event.payload];
+  const Endpoint from = flight.from;
+  const NodeIndex from_node = flight.from_node;
+  const bool deliverable = slot.node && flight.to_incarnation == slot.incarnation &&
+                           slots_[from_node].group == slot.group;
+  Message message = std::move(flight.message);
+  free_slots_.push_back(event.payload);
+  if (!deliverable) {
+    ++counters_.messages_lost;
+    return;
+  }
+  ++counters_.events;
+  ++counters_.messages_delivered;
+  mix_trace((static_cast<std::uint64_t>(event.at.time_since_epoch().count()) << 8) ^
+            (0x80 | message.index()));
+  mix_trace((std::uint64_t{event.node} << 32) | from_node);
+  slot.node->on_message(from, message);
+}
+
+void Simulator::run_until(Time until) {
+  while (!queue_.empty() && queue_.top().at <= until) {
+    const Event event = queue_.pop();
+    CHORD_ASSERT(event.at >= now_);
+    now_ = event.at;
+    process(event);
+  }
+  now_ = std::max(now_, until);
+}
+
+std::optional<Time> Simulator::run_until_true(const std::function<bool()>& predicate,
+                                              Duration interval, Duration limit) {
+  const Time end = now_ + limit;
+  while (now_ <= end) {
+    if (predicate()) return now_;
+    if (now_ == end) break;
+    run_until(std::min(end, now_ + interval));
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------
+// Observation
+
+std::span<ChordNode* const> Simulator::node_table() { return table_; }
+
+const Oracle& Simulator::oracle() {
+  if (oracle_dirty_) {
+    oracle_.rebuild(table_);
+    oracle_dirty_ = false;
+  }
+  return oracle_;
+}
+
+RingHealth Simulator::health() {
+  return oracle().health(table_, config_.chord.successor_list_length);
+}
+
+}  // namespace chord::sim

@@ -1,0 +1,179 @@
+// The simulator kernel: many ChordNodes in one thread, on a virtual clock.
+//
+// One event queue ordered by (virtual time, sequence); virtual time in microseconds; one
+// seed, from which every node's generator and the network's are derived. No wall clock, no
+// unseeded randomness, no iteration over unordered containers or pointers. Messages pass
+// between nodes as structs (no encoding); their wire size is still accounted.
+//
+// A node's endpoint is a name derived from its index (10.x.y.z:4000), mapped back by
+// arithmetic, never by a hash lookup. Crash drops a node's state and every message in
+// flight to it; restart gives the same id a fresh state (a new incarnation).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/chord_node.h"
+#include "net_sim/event_queue.h"
+#include "net_sim/network_model.h"
+#include "net_sim/oracle.h"
+#include "net_sim/sim_random.h"
+
+namespace chord::sim {
+
+using NodeIndex = std::uint32_t;
+
+struct SimConfig {
+  std::uint64_t seed = 1;
+  NetworkConfig network;
+  ChordConfig chord;
+};
+
+// Counters the simulator keeps; every figure is deterministic for a scenario and seed.
+struct SimCounters {
+  std::uint64_t events = 0;            // messages delivered + live timers fired
+  std::uint64_t messages_sent = 0;
+  std::uint64_t bytes_sent = 0;        // wire size (encoded_frame_size) of every message sent
+  std::uint64_t messages_delivered = 0;
+  std::uint64_t messages_lost = 0;     // dropped by loss, partitions or dead receivers
+  std::uint64_t lookups_done = 0;      // lookups of any purpose that completed
+  std::uint64_t lookups_correct = 0;   // ... whose owner the oracle confirmed
+  std::uint64_t lookups_wrong = 0;     // ... that named another owner
+  std::uint64_t lookups_failed = 0;    // ended with a failure reason
+};
+
+// One completed lookup with the oracle's verdict.
+struct CheckedLookup {
+  NodeIndex node = 0;
+  LookupResult result;
+  bool correct = false;  // owner == the oracle's owner when it completed
+};
+
+class Simulator {
+ public:
+  explicit Simulator(const SimConfig& config);
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // ---- Nodes ----
+
+  // A node slot with an id drawn from the seed (or the given id), not yet started.
+  NodeIndex add_node();
+  NodeIndex add_node(const NodeId& id);
+  std::size_t node_count() const { return slots_.size(); }
+  Endpoint endpoint_of(NodeIndex index) const;
+  const NodeId& id_of(NodeIndex index) const { return slots_[index].id; }
+  // The node's state, or nullptr if it is not running (crashed, left, never started).
+  ChordNode* node(NodeIndex index);
+  bool is_running(NodeIndex index) const { return slots_[index].node.has_value(); }
+
+  void create_ring(NodeIndex index);
+  void join(NodeIndex index, std::span<const NodeIndex> bootstrap);
+  // Crash: the state is gone at once and messages to the node vanish.
+  void crash(NodeIndex index);
+  void leave(NodeIndex index);
+  // A crashed or departed node comes back with its id and a fresh state (not joined).
+  void restart(NodeIndex index);
+  // Fast start: installs on `members` exactly the state joins and stabilization reach
+  // (predecessor, r successors, the distinct fingers). The oracle checks it.
+  void build_ideal_ring(std::span<const NodeIndex> members);
+
+  // ---- Network ----
+
+  // Puts node i in group groups[i]; messages between groups are dropped (also in flight).
+  void partition(std::span<const std::uint8_t> groups);
+  void heal();
+  void set_loss(double probability) { config_.network.loss = probability; }
+  void set_maintenance_paused(bool paused);
+
+  // ---- Workload ----
+
+  Result<std::uint64_t> lookup(NodeIndex index, const NodeId& key);
+  // Called with every completed lookup and the oracle's verdict (tests, metrics).
+  std::function<void(const CheckedLookup&)> on_lookup;
+
+  // ---- Running ----
+
+  Time now() const { return now_; }
+  // Runs every event due at or before `until`, then sets the clock to `until`.
+  void run_until(Time until);
+  void run_for(Duration duration) { run_until(now_ + duration); }
+  // Runs until `predicate()` holds, checked every `interval`, or `limit` passes.
+  // Returns the time it first held, or nullopt.
+  std::optional<Time> run_until_true(const std::function<bool()>& predicate, Duration interval,
+                                     Duration limit);
+
+  // ---- Observation ----
+
+  const Oracle& oracle();
+  RingHealth health();
+  const SimCounters& counters() const { return counters_; }
+  // A hash of every event processed (time, node, type, message type): equal for equal runs.
+  std::uint64_t trace_hash() const { return trace_hash_; }
+  std::span<ChordNode* const> node_table();
+
+ private:
+  class NodeRuntime final : public Runtime {
+   public:
+    NodeRuntime(Simulator& simulator, NodeIndex index) : simulator_(simulator), index_(index) {}
+    Time now() const override { return simulator_.now_; }
+    void send(const Endpoint& to, Message&& message) override;
+    void set_timer(TimerKind kind, Time at) override;
+    void cancel_timer(TimerKind kind) override;
+    std::uint64_t random() override;
+    void report(const LookupResult& result) override;
+    void notice(NodeNotice notice) override;
+
+   private:
+    Simulator& simulator_;
+    NodeIndex index_;
+  };
+
+  struct Slot {
+    Slot(Simulator& simulator, NodeIndex index, const NodeId& node_id)
+        : runtime(simulator, index), id(node_id), random(0) {}
+    NodeRuntime runtime;
+    std::optional<ChordNode> node;
+    NodeId id;
+    std::uint32_t incarnation = 0;
+    std::uint8_t group = 0;
+    std::array<std::uint32_t, timer_kinds> timer_generation{};
+    SimRandom random;
+  };
+
+  struct InFlight {
+    Endpoint from;
+    NodeIndex from_node = 0;
+    std::uint32_t to_incarnation = 0;
+    Message message;
+  };
+
+  std::optional<NodeIndex> index_of(const Endpoint& endpoint) const;
+  void start(NodeIndex index);
+  void stop(NodeIndex index);
+  void process(const Event& event);
+  void membership_changed() { oracle_dirty_ = true; }
+  void mix_trace(std::uint64_t value);
+
+  SimConfig config_;
+  SimRandom network_random_;
+  SimRandom id_random_;
+  EventQueue queue_;
+  std::deque<Slot> slots_;  // stable addresses: each node holds a reference to its runtime
+  std::vector<InFlight> pool_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<ChordNode*> table_;
+  Oracle oracle_;
+  bool oracle_dirty_ = true;
+  bool paused_ = false;
+  Time now_{};
+  SimCounters counters_;
+  std::uint64_t trace_hash_ = 0xcbf29ce484222325ULL;
+};
+
+}  // namespace chord::sim

@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include "tests/net_sim/sim_test_util.h"
+
+namespace chord::sim {
+namespace {
+
+using namespace testing;
+
+SimConfig base_config(std::uint64_t seed) {
+  SimConfig config;
+  config.seed = seed;
+  config.network.latency.kind = LatencyModel::Kind::uniform;
+  config.network.latency.min = 1ms;
+  config.network.latency.max = 20ms;
+  return config;
+}
+
+TEST(SimRingFormation, NodesJoiningOneByOneFormAPerfectRing) {
+  const std::uint64_t seed = 41;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(base_config(seed));
+  SimRandom random(seed);
+  const auto nodes = join_one_by_one(sim, 100, 200ms, random);
+  const auto ideal_at = sim.run_until_true(
+      [&] { return sim.health().members == 100 && sim.health().ideal(); }, 1s, 120s);
+  ASSERT_TRUE(ideal_at.has_value()) << "ring not ideal after 120 s";
+  const RingHealth health = sim.health();
+  EXPECT_EQ(health.members, 100u);
+  EXPECT_TRUE(health.zave_invariants_hold());
+  EXPECT_EQ(health.principals, 100u);
+  std::printf("[ formation ] 100 sequential joins: ideal %.1f s after the last join\n",
+              std::chrono::duration<double>(*ideal_at - Time(20s)).count());
+}
+
+TEST(SimRingFormation, ConcurrentJoinsFormAPerfectRing) {
+  const std::uint64_t seed = 42;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(base_config(seed));
+  std::vector<NodeIndex> nodes{sim.add_node()};
+  sim.create_ring(nodes[0]);
+  for (int i = 1; i <= 200; ++i) {
+    nodes.push_back(sim.add_node());
+    const NodeIndex via[] = {nodes[0]};
+    sim.join(nodes.back(), via);  // all at once, all through the first node
+  }
+  const auto ideal_at = sim.run_until_true(
+      [&] { return sim.health().members == 201 && sim.health().ideal(); }, 1s, 300s);
+  ASSERT_TRUE(ideal_at.has_value()) << "ring not ideal after 300 s";
+  EXPECT_EQ(sim.health().members, 201u);
+  EXPECT_TRUE(sim.health().zave_invariants_hold());
+  std::printf("[ formation ] 200 concurrent joins: ideal after %.1f s\n",
+              std::chrono::duration<double>(ideal_at->time_since_epoch()).count());
+}
+
+}  // namespace
+}  // namespace chord::sim

@@ -1,0 +1,107 @@
+// Helpers for simulator tests: seeds, scale, ring building and a lookup tally.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "net_sim/simulator.h"
+
+namespace chord::sim::testing {
+
+using namespace std::chrono_literals;
+
+// CHORDCHAT_TEST_SCALE=small (the sanitizer run) shrinks the biggest simulations.
+inline bool small_scale() {
+  const char* scale = std::getenv("CHORDCHAT_TEST_SCALE");
+  return scale != nullptr && std::strcmp(scale, "small") == 0;
+}
+
+inline std::string replay_hint(std::uint64_t seed) {
+  std::ostringstream out;
+  out << "seed " << seed << " (replay: rerun this test; the seed is fixed in its source)";
+  return out.str();
+}
+
+// A ring of `count` nodes: the first creates it, the others join one by one through a
+// random earlier node, `gap` apart.
+inline std::vector<NodeIndex> join_one_by_one(Simulator& sim, std::size_t count, Duration gap,
+                                              SimRandom& random) {
+  std::vector<NodeIndex> nodes;
+  nodes.push_back(sim.add_node());
+  sim.create_ring(nodes[0]);
+  for (std::size_t i = 1; i < count; ++i) {
+    const NodeIndex node = sim.add_node();
+    const NodeIndex via[] = {nodes[random.uniform(nodes.size())], nodes[0]};
+    sim.join(node, via);
+    nodes.push_back(node);
+    sim.run_for(gap);
+  }
+  return nodes;
+}
+
+inline NodeId random_key(SimRandom& random) {
+  NodeId::Bytes bytes{};
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(random.next());
+  return NodeId(bytes);
+}
+
+// Tally of checked lookups (install with `attach`).
+struct LookupTally {
+  std::uint64_t done = 0, correct = 0, wrong = 0, failed = 0, timeouts = 0, hops_sum = 0;
+  std::vector<std::uint32_t> hop_counts = std::vector<std::uint32_t>(64, 0);
+  bool user_only = true;
+
+  void attach(Simulator& sim) {
+    sim.on_lookup = [this](const CheckedLookup& c) {
+      if (user_only && c.result.purpose != LookupPurpose::user) return;
+      ++done;
+      if (!c.result.ok()) {
+        ++failed;
+        return;
+      }
+      ++(c.correct ? correct : wrong);
+      timeouts += c.result.timeouts;
+      hops_sum += c.result.hops;
+      ++hop_counts[std::min<std::size_t>(c.result.hops, 63)];
+    };
+  }
+  double mean_hops() const {
+    const auto ok = correct + wrong;
+    return ok == 0 ? 0.0 : static_cast<double>(hops_sum) / static_cast<double>(ok);
+  }
+  double mean_timeouts() const {
+    const auto ok = correct + wrong;
+    return ok == 0 ? 0.0 : static_cast<double>(timeouts) / static_cast<double>(ok);
+  }
+  std::uint32_t percentile(double p) const {
+    const auto ok = correct + wrong;
+    std::uint64_t seen = 0;
+    for (std::size_t h = 0; h < hop_counts.size(); ++h) {
+      seen += hop_counts[h];
+      if (static_cast<double>(seen) >= p * static_cast<double>(ok)) return static_cast<std::uint32_t>(h);
+    }
+    return 63;
+  }
+};
+
+// Issues `count` lookups for random keys from random running members, `gap` apart.
+inline void random_lookups(Simulator& sim, const std::vector<NodeIndex>& nodes, std::size_t count,
+                           Duration gap, SimRandom& random) {
+  for (std::size_t i = 0; i < count; ++i) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const NodeIndex from = nodes[random.uniform(nodes.size())];
+      ChordNode* n = sim.node(from);
+      if (n == nullptr || n->phase() != ChordNode::Phase::member) continue;
+      (void)sim.lookup(from, random_key(random));
+      break;
+    }
+    sim.run_for(gap);
+  }
+}
+
+}  // namespace chord::sim::testing
