@@ -33,6 +33,11 @@ struct ChordConfig {
   // Wait before trying the bootstrap list again after a failed join.
   Duration join_retry_period = std::chrono::seconds(1);
 
+  // Before a lookup reports an owner, ping it; if it does not answer, try the successors
+  // the answer named after it. Without this a lookup can name a dead owner until
+  // stabilization removes it (ToN Table II counts such a lookup as failed).
+  bool verify_owner = true;
+
   // Route with the successor list as well as the fingers (ToN §V; the paper's Fig. 10a
   // routes by fingers alone).
   bool route_with_successor_list = true;

@@ -22,11 +22,13 @@ void insert_candidate(LookupPeers& peers, const Peer& peer, const NodeId& key) {
     if (existing.id == peer.id) return;
   }
   std::size_t place = peers.size();
-  while (place > 0 && distance < peers[place - 1].id.distance_to(key)) --place;
+  while (place > 0 && distance < peers[place - 1].id.distance_to(key))
+    --place;
   if (place == peers.size() && peers.full()) return;
   if (peers.full()) peers.pop_back();
   peers.push_back(peer);
-  for (std::size_t i = peers.size() - 1; i > place; --i) std::swap(peers[i], peers[i - 1]);
+  for (std::size_t i = peers.size() - 1; i > place; --i)
+    std::swap(peers[i], peers[i - 1]);
 }
 
 }  // namespace
@@ -157,7 +159,8 @@ void ChordNode::leave() {
   if (phase_ == Phase::left) return;
   if (phase_ == Phase::member) {
     Leave message{self_.id, predecessor_, {}};
-    for (const Peer& peer : successors_) message.successors.push_back(peer);
+    for (const Peer& peer : successors_)
+      message.successors.push_back(peer);
     if (predecessor_) runtime_.send(predecessor_->endpoint, Message(message));
     const auto head = successor();
     if (head && (!predecessor_ || head->endpoint != predecessor_->endpoint)) {
@@ -166,7 +169,8 @@ void ChordNode::leave() {
   }
   phase_ = Phase::left;
   // Nothing is left unanswered: pending lookups end with a reason.
-  while (!lookups_.empty()) finish_lookup(lookups_.front().id, LookupFailure::not_member, {});
+  while (!lookups_.empty())
+    finish_lookup(lookups_.front().id, LookupFailure::not_member, {});
   rpcs_.clear();
   for (std::size_t kind = 0; kind < timer_kinds; ++kind) {
     runtime_.cancel_timer(static_cast<TimerKind>(kind));
@@ -262,8 +266,8 @@ void ChordNode::check_ring() {
   const std::size_t choices = remembered_.size() + bootstrap_.size();
   if (choices == 0) return;
   const std::size_t pick = uniform(runtime_, choices);
-  const Endpoint contact =
-      pick < remembered_.size() ? remembered_[pick].endpoint : bootstrap_[pick - remembered_.size()];
+  const Endpoint contact = pick < remembered_.size() ? remembered_[pick].endpoint
+                                                     : bootstrap_[pick - remembered_.size()];
   if (contact == self_.endpoint) return;
   (void)start_lookup(self_.id, LookupPurpose::check_ring, contact);
 }
@@ -308,28 +312,28 @@ void ChordNode::on_timer(TimerKind kind) {
 
 void ChordNode::on_message(const Endpoint& from, const Message& message) {
   if (phase_ == Phase::left || phase_ == Phase::idle) return;
-  std::visit(Overloaded{
-                 [&](const FindSuccessorRequest& m) { on_find_successor(from, m); },
-                 [&](const GetStateRequest& m) { on_get_state(from, m); },
-                 [&](const Notify& m) { on_notify(from, m); },
-                 [&](const Leave& m) { on_leave(from, m); },
-                 [&](const Ping& m) {
-                   // Pure liveness: answered at once, but only by a ring member, so a node
-                   // that restarted with the same id is not mistaken for its old self.
-                   if (phase_ == Phase::member) runtime_.send(from, Pong{m.request_id});
-                 },
-                 [&](const FindSuccessorReply& m) {
-                   if (auto rpc = take_rpc(m.request_id, from)) on_lookup_reply(*rpc, m);
-                 },
-                 [&](const GetStateReply& m) {
-                   if (auto rpc = take_rpc(m.request_id, from)) on_state_reply(*rpc, m);
-                 },
-                 [&](const Pong& m) {
-                   if (auto rpc = take_rpc(m.request_id, from)) on_pong(*rpc);
-                 },
-                 [&](const auto&) {},  // DHT and chat messages are not the ring's business
-             },
-             message);
+  std::visit(
+      Overloaded{
+          [&](const FindSuccessorRequest& m) { on_find_successor(from, m); },
+          [&](const GetStateRequest& m) { on_get_state(from, m); },
+          [&](const Notify& m) { on_notify(from, m); }, [&](const Leave& m) { on_leave(from, m); },
+          [&](const Ping& m) {
+            // Pure liveness: answered at once, but only by a ring member, so a node
+            // that restarted with the same id is not mistaken for its old self.
+            if (phase_ == Phase::member) runtime_.send(from, Pong{m.request_id});
+          },
+          [&](const FindSuccessorReply& m) {
+            if (auto rpc = take_rpc(m.request_id, from)) on_lookup_reply(*rpc, m);
+          },
+          [&](const GetStateReply& m) {
+            if (auto rpc = take_rpc(m.request_id, from)) on_state_reply(*rpc, m);
+          },
+          [&](const Pong& m) {
+            if (auto rpc = take_rpc(m.request_id, from)) on_pong(*rpc);
+          },
+          [&](const auto&) {},  // DHT and chat messages are not the ring's business
+      },
+      message);
 }
 
 void ChordNode::on_find_successor(const Endpoint& from, const FindSuccessorRequest& request) {
@@ -348,7 +352,8 @@ void ChordNode::on_get_state(const Endpoint& from, const GetStateRequest& reques
     reply.status = StateStatus::busy;  // our own state is undefined until our query returns
   } else {
     reply.predecessor = predecessor_;
-    for (const Peer& peer : successors_) reply.successors.push_back(peer);
+    for (const Peer& peer : successors_)
+      reply.successors.push_back(peer);
   }
   runtime_.send(from, std::move(reply));
 }
@@ -457,7 +462,8 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
       } else {
         adopt_successor_list(list.front(), [&] {
           SuccessorList tail;
-          for (std::size_t i = 1; i < list.size(); ++i) tail.push_back(list[i]);
+          for (std::size_t i = 1; i < list.size(); ++i)
+            tail.push_back(list[i]);
           return tail;
         }());
       }
@@ -471,6 +477,12 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
 }
 
 void ChordNode::on_pong(PendingRpc rpc) {
+  if (rpc.kind == RpcKind::lookup_verify) {
+    if (find_lookup(rpc.context) != nullptr) {
+      finish_lookup(rpc.context, LookupFailure::none, rpc.target);
+    }
+    return;
+  }
   if (rpc.kind == RpcKind::ping_adopt_predecessor) {
     if (!predecessor_ || in_open(predecessor_->id, rpc.subject.id, self_.id)) {
       predecessor_ = rpc.subject;
@@ -512,12 +524,49 @@ void ChordNode::on_rpc_timeout(const PendingRpc& rpc) {
       return;
     case RpcKind::ping_adopt_predecessor:
       return;
+    case RpcKind::lookup_verify: {
+      // The named owner is dead: the next successor the answer named owns the key now.
+      Lookup* lookup = find_lookup(rpc.context);
+      if (lookup == nullptr) return;
+      ++lookup->timeouts;
+      suspect(rpc.target.id);
+      if (!lookup->candidates.empty() && lookup->candidates.front().id == rpc.target.id) {
+        for (std::size_t i = 1; i < lookup->candidates.size(); ++i) {
+          lookup->candidates[i - 1] = lookup->candidates[i];
+        }
+        lookup->candidates.pop_back();
+      }
+      if (lookup->dead.full()) {
+        for (std::size_t i = 1; i < lookup->dead.size(); ++i)
+          lookup->dead[i - 1] = lookup->dead[i];
+        lookup->dead.pop_back();
+      }
+      lookup->dead.push_back(rpc.target.id);
+      if (lookup->candidates.empty()) {
+        continue_past(*lookup, rpc.target.id);
+        return;
+      }
+      if (lookup->candidates.front().id == self_.id) {  // the key is ours
+        finish_lookup(lookup->id, LookupFailure::none, self_);
+        return;
+      }
+      (void)send_request(lookup->candidates.front(), RpcKind::lookup_verify, Ping{}, lookup->id);
+      return;
+    }
     case RpcKind::lookup_step: {
       Lookup* lookup = find_lookup(rpc.context);
       if (lookup == nullptr) return;
       ++lookup->timeouts;
       lookup->in_flight = false;
-      if (rpc.target.id != NodeId()) suspect(rpc.target.id);
+      if (rpc.target.id != NodeId()) {
+        suspect(rpc.target.id);
+        if (lookup->dead.full()) {
+          for (std::size_t i = 1; i < lookup->dead.size(); ++i)
+            lookup->dead[i - 1] = lookup->dead[i];
+          lookup->dead.pop_back();
+        }
+        lookup->dead.push_back(rpc.target.id);
+      }
       if (lookup->purpose == LookupPurpose::join || lookup->purpose == LookupPurpose::check_ring) {
         if (lookup->hops == 0) {  // the first contact did not answer: try another
           finish_lookup(lookup->id, LookupFailure::no_route, {});
@@ -566,8 +615,10 @@ std::optional<ChordNode::PendingRpc> ChordNode::take_rpc(RequestId id, const End
 
 void ChordNode::arm_deadlines() {
   Time earliest = Time::max();
-  for (const PendingRpc& rpc : rpcs_) earliest = std::min(earliest, rpc.deadline);
-  for (const Lookup& lookup : lookups_) earliest = std::min(earliest, lookup.deadline);
+  for (const PendingRpc& rpc : rpcs_)
+    earliest = std::min(earliest, rpc.deadline);
+  for (const Lookup& lookup : lookups_)
+    earliest = std::min(earliest, lookup.deadline);
   if (earliest < armed_deadline_) {
     armed_deadline_ = earliest;
     runtime_.set_timer(TimerKind::deadlines, earliest);
@@ -626,6 +677,7 @@ Result<std::uint64_t> ChordNode::start_lookup(const NodeId& key, LookupPurpose p
   lookup.deadline = lookup.started + config_.lookup_timeout;
   lookup.purpose = purpose;
   lookup.finger_index = finger_index;
+  lookup.route_key = key;
   lookup.responder = self_;
   const std::uint64_t id = lookup.id;
   if (first_contact) {
@@ -639,8 +691,9 @@ Result<std::uint64_t> ChordNode::start_lookup(const NodeId& key, LookupPurpose p
   const bool done = route(key, peers);
   lookups_.push_back(lookup);
   if (done) {
-    lookups_.back().responder = peers[0];
-    finish_lookup(id, LookupFailure::none, peers[1]);
+    Lookup& stored = lookups_.back();
+    stored.key_predecessor = peers[0];
+    verify_owner(stored, peers.span().subspan(1));
     return id;
   }
   Lookup& stored = lookups_.back();
@@ -659,6 +712,24 @@ void ChordNode::advance_lookup(Lookup& lookup) {
     finish_lookup(id, LookupFailure::hops_exceeded, {});
     return;
   }
+  if (lookup.candidates.empty() && lookup.purpose != LookupPurpose::join &&
+      phase_ == Phase::member) {
+    // Every candidate the path offered failed: fall back on our own fingers and successors
+    // that precede the key (ToN §V-A), except those that already failed.
+    LookupPeers own;
+    if (route(lookup.route_key, own, &lookup)) {
+      if (++lookup.restarts > restarts_max) {
+        finish_lookup(id, LookupFailure::no_route, {});
+        return;
+      }
+      lookup.key_predecessor = own[0];
+      verify_owner(lookup, own.span().subspan(1));
+      return;
+    }
+    for (const Peer& peer : own) {
+      if (!is_dead(lookup, peer.id)) lookup.candidates.push_back(peer);
+    }
+  }
   if (lookup.candidates.empty()) {
     finish_lookup(id, LookupFailure::no_route, {});
     return;
@@ -669,8 +740,8 @@ void ChordNode::advance_lookup(Lookup& lookup) {
   }
   lookup.candidates.pop_back();
   lookup.in_flight = true;
-  (void)send_request(next, RpcKind::lookup_step, FindSuccessorRequest{0, lookup.key, lookup.hops},
-                     id);
+  (void)send_request(next, RpcKind::lookup_step,
+                     FindSuccessorRequest{0, lookup.route_key, lookup.hops}, id);
 }
 
 void ChordNode::on_lookup_reply(PendingRpc rpc, const FindSuccessorReply& reply) {
@@ -690,17 +761,66 @@ void ChordNode::on_lookup_reply(PendingRpc rpc, const FindSuccessorReply& reply)
   ++lookup->hops;
   lookup->responder = Peer{reply.responder_id, rpc.target.endpoint};
   if (reply.status == LookupStatus::done && reply.peers.size() >= 2) {
-    lookup->responder = reply.peers[0];  // the key's predecessor: a joiner's place
-    finish_lookup(lookup->id, LookupFailure::none, reply.peers[1]);
+    lookup->key_predecessor = reply.peers[0];
+    verify_owner(*lookup, reply.peers.span().subspan(1));
     return;
   }
   // Keep only candidates that make progress: strictly between the responder and the key.
   for (const Peer& peer : reply.peers) {
-    if (peer.id == self_.id) continue;
-    if (!in_open(reply.responder_id, peer.id, lookup->key)) continue;
-    insert_candidate(lookup->candidates, peer, lookup->key);
+    if (peer.id == self_.id || is_dead(*lookup, peer.id)) continue;
+    if (!in_open(reply.responder_id, peer.id, lookup->route_key)) continue;
+    insert_candidate(lookup->candidates, peer, lookup->route_key);
   }
   advance_lookup(*lookup);
+}
+
+void ChordNode::verify_owner(Lookup& lookup, std::span<const Peer> peers) {
+  const Peer owner = peers.front();
+  const bool check =
+      config_.verify_owner && owner.id != self_.id && lookup.purpose != LookupPurpose::join;
+  if (!check) {
+    finish_lookup(lookup.id, LookupFailure::none, owner);
+    return;
+  }
+  lookup.verifying = true;
+  lookup.candidates.clear();
+  for (const Peer& peer : peers) {
+    if (lookup.candidates.full()) break;
+    if (is_dead(lookup, peer.id)) continue;
+    lookup.candidates.push_back(peer);
+    if (peer.id == self_.id) break;  // we are alive: no need to look further
+  }
+  if (lookup.candidates.empty()) {  // every owner named is known dead: search past them
+    continue_past(lookup, peers.back().id);
+    return;
+  }
+  if (lookup.candidates.front().id == self_.id) {
+    finish_lookup(lookup.id, LookupFailure::none, self_);
+    return;
+  }
+  lookup.in_flight = true;
+  (void)send_request(lookup.candidates.front(), RpcKind::lookup_verify, Ping{}, lookup.id);
+}
+
+void ChordNode::continue_past(Lookup& lookup, const NodeId& last_dead) {
+  // Every node from the key to `last_dead` is dead, so the key's owner is the owner of
+  // last_dead + 1: route there, starting again from the node that named them (it answered,
+  // and its successor list reaches further than its answer could carry).
+  lookup.verifying = false;
+  lookup.in_flight = false;
+  lookup.route_key = last_dead.plus_power_of_two(0);
+  lookup.candidates.clear();
+  if (lookup.responder.id != self_.id && !is_dead(lookup, lookup.responder.id)) {
+    lookup.candidates.push_back(lookup.responder);
+  }
+  advance_lookup(lookup);
+}
+
+bool ChordNode::is_dead(const Lookup& lookup, const NodeId& id) {
+  for (const NodeId& dead : lookup.dead) {
+    if (dead == id) return true;
+  }
+  return false;
 }
 
 ChordNode::Lookup* ChordNode::find_lookup(std::uint64_t id) {
@@ -717,7 +837,8 @@ void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, co
   const Lookup lookup = *it;
   lookups_.erase(it);
   std::erase_if(rpcs_, [&](const PendingRpc& rpc) {
-    return rpc.kind == RpcKind::lookup_step && rpc.context == lookup_id;
+    return (rpc.kind == RpcKind::lookup_step || rpc.kind == RpcKind::lookup_verify) &&
+           rpc.context == lookup_id;
   });
 
   LookupResult result;
@@ -726,7 +847,8 @@ void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, co
   result.key = lookup.key;
   result.failure = failure;
   result.owner = owner;
-  result.hops = failure == LookupFailure::none ? std::max<std::uint8_t>(lookup.hops, 1) : lookup.hops;
+  result.hops =
+      failure == LookupFailure::none ? std::max<std::uint8_t>(lookup.hops, 1) : lookup.hops;
   result.timeouts = lookup.timeouts;
   result.latency = runtime_.now() - lookup.started;
   runtime_.report(result);
@@ -736,11 +858,11 @@ void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, co
       return;
     case LookupPurpose::join:
       if (phase_ != Phase::joining) return;
-      if (failure != LookupFailure::none || lookup.responder.id == self_.id) {
+      if (failure != LookupFailure::none || lookup.key_predecessor.id == self_.id) {
         try_next_bootstrap();
         return;
       }
-      query_state(lookup.responder, RpcKind::join_state);
+      query_state(lookup.key_predecessor, RpcKind::join_state);
       return;
     case LookupPurpose::fix_finger: {
       if (phase_ != Phase::member) return;
@@ -783,15 +905,16 @@ void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, co
   }
 }
 
-bool ChordNode::route(const NodeId& key, LookupPeers& peers) const {
+bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* lookup) const {
+  // Peers this lookup already found dead are left out.
+  auto usable = [&](const Peer& peer) { return lookup == nullptr || !is_dead(*lookup, peer.id); };
   peers.clear();
   if (successors_.empty()) {  // alone: we own every key and precede it
     peers.push_back(self_);
     peers.push_back(self_);
     return true;
   }
-  const std::size_t routing_successors =
-      config_.route_with_successor_list ? successors_.size() : 1;
+  const std::size_t routing_successors = config_.route_with_successor_list ? successors_.size() : 1;
   Peer previous = self_;
   for (std::size_t i = 0; i < routing_successors; ++i) {
     if (in_open_closed(previous.id, key, successors_[i].id)) {
@@ -803,12 +926,28 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers) const {
     }
     previous = successors_[i];
   }
-  // Closest preceding nodes among fingers and successors, best first.
+  // Closest preceding nodes among fingers and successors, best first. The last two places
+  // go to our first successors: if every far candidate is dead, the initiator can still
+  // make progress along the ring through them (they are the farthest from the key).
+  LookupPeers best;
   for (const Peer& peer : fingers_.entries()) {
-    if (in_open(self_.id, peer.id, key)) insert_candidate(peers, peer, key);
+    if (usable(peer) && in_open(self_.id, peer.id, key)) insert_candidate(best, peer, key);
   }
   for (std::size_t i = 0; i < routing_successors; ++i) {
-    if (in_open(self_.id, successors_[i].id, key)) insert_candidate(peers, successors_[i], key);
+    const Peer& peer = successors_[i];
+    if (usable(peer) && in_open(self_.id, peer.id, key)) insert_candidate(best, peer, key);
+  }
+  constexpr std::size_t ring_fallbacks = 2;
+  for (const Peer& peer : best) {
+    if (peers.size() + ring_fallbacks >= peers.capacity) break;
+    peers.push_back(peer);
+  }
+  std::size_t added = 0;
+  for (std::size_t i = 0; i < successors_.size() && added < ring_fallbacks; ++i) {
+    const Peer& peer = successors_[i];
+    if (!usable(peer) || !in_open(self_.id, peer.id, key)) continue;
+    insert_candidate(peers, peer, key);
+    ++added;
   }
   return false;
 }

@@ -100,22 +100,26 @@ class ChordNode {
   void set_maintenance_paused(bool paused) { maintenance_paused_ = paused; }
 
   static constexpr std::size_t bootstrap_max = 16;
+  // A lookup falls back on our own successor list at most this often (bounds the work one
+  // lookup can do when everything it is told about is dead).
+  static constexpr std::uint8_t restarts_max = 8;
 
  private:
   enum class RpcKind : std::uint8_t {
-    stabilize_successor,    // GetState of the head of the successor list
-    adopt_successor,        // GetState of a node we would make our successor
-    join_state,             // GetState of the new predecessor while joining
+    stabilize_successor,  // GetState of the head of the successor list
+    adopt_successor,      // GetState of a node we would make our successor
+    join_state,           // GetState of the new predecessor while joining
     ping_predecessor,
-    ping_rectify,           // is the predecessor alive, or do we take the notifier?
-    ping_adopt_predecessor, // a leaving predecessor named its own; is it alive?
-    lookup_step,            // a find_successor request of lookup `context`
+    ping_rectify,            // is the predecessor alive, or do we take the notifier?
+    ping_adopt_predecessor,  // a leaving predecessor named its own; is it alive?
+    lookup_step,             // a find_successor request of lookup `context`
+    lookup_verify,           // is lookup `context`'s owner alive?
   };
 
   struct PendingRpc {
     RequestId id = 0;
-    Peer target;           // target.id is zero when only the endpoint is known (bootstrap)
-    Peer subject;          // the node a ping decides about (rectify, adopt_predecessor)
+    Peer target;   // target.id is zero when only the endpoint is known (bootstrap)
+    Peer subject;  // the node a ping decides about (rectify, adopt_predecessor)
     Time deadline;
     std::uint64_t context = 0;  // lookup id for lookup_step
     RpcKind kind = RpcKind::lookup_step;
@@ -126,13 +130,18 @@ class ChordNode {
     NodeId key;
     Time started;
     Time deadline;
-    Peer responder;          // the last node that answered (the key's predecessor when done)
+    NodeId route_key;        // what we route towards: the key, or past named owners found dead
+    Peer responder;          // the last node that answered
+    Peer key_predecessor;    // when done: the node before the owner (a joiner's place)
     LookupPeers candidates;  // next nodes to ask, closest preceding the key first
-    std::uint8_t hops = 0;   // nodes that answered a request of this lookup
+    InlineVector<NodeId, 16> dead;  // nodes that timed out in this lookup (newest last)
+    std::uint8_t hops = 0;          // nodes that answered a request of this lookup
     std::uint8_t timeouts = 0;
     std::uint8_t finger_index = 0;
+    std::uint8_t restarts = 0;  // times our own successor list had to name the owner
     LookupPurpose purpose = LookupPurpose::user;
     bool in_flight = false;
+    bool verifying = false;  // the owner is named; candidates hold it and its successors
   };
 
   // Membership and maintenance.
@@ -171,10 +180,15 @@ class ChordNode {
                                      std::optional<Endpoint> first_contact,
                                      std::uint8_t finger_index = 0);
   void advance_lookup(Lookup& lookup);
+  // The key's owner is named by `peers` = [owner, its successors...]: check it answers.
+  void verify_owner(Lookup& lookup, std::span<const Peer> peers);
   void finish_lookup(std::uint64_t lookup_id, LookupFailure failure, const Peer& owner);
   Lookup* find_lookup(std::uint64_t id);
+  static bool is_dead(const Lookup& lookup, const NodeId& id);
+  void continue_past(Lookup& lookup, const NodeId& last_dead);
   // The local routing step: done with the owner and its successors, or the candidates.
-  bool route(const NodeId& key, LookupPeers& peers) const;
+  // `lookup`, when given, excludes the peers it found dead.
+  bool route(const NodeId& key, LookupPeers& peers, const Lookup* lookup = nullptr) const;
 
   // Routing state.
   void suspect(const NodeId& id);
@@ -186,9 +200,9 @@ class ChordNode {
   Peer self_;
   Phase phase_ = Phase::idle;
   bool maintenance_paused_ = false;
-  bool state_query_pending_ = false;    // our stabilize or join GetState awaits its answer
-  bool building_fingers_ = false;       // the first fix_fingers round after joining
-  bool in_fix_fingers_ = false;         // fix_fingers() is on the stack
+  bool state_query_pending_ = false;  // our stabilize or join GetState awaits its answer
+  bool building_fingers_ = false;     // the first fix_fingers round after joining
+  bool in_fix_fingers_ = false;       // fix_fingers() is on the stack
   std::uint8_t next_finger_ = id_bits - 1;
   std::uint8_t bootstrap_next_ = 0;
   std::uint8_t remembered_next_ = 0;

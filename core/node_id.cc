@@ -68,7 +68,8 @@ NodeId NodeId::from_words(std::uint64_t high, std::uint64_t middle, std::uint32_
     bytes[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
     bytes[8 + i] = static_cast<std::uint8_t>(middle >> (56 - 8 * i));
   }
-  for (std::size_t i = 0; i < 4; ++i) bytes[16 + i] = static_cast<std::uint8_t>(low >> (24 - 8 * i));
+  for (std::size_t i = 0; i < 4; ++i)
+    bytes[16 + i] = static_cast<std::uint8_t>(low >> (24 - 8 * i));
   return NodeId(bytes);
 }
 
@@ -77,7 +78,8 @@ NodeId NodeId::plus(const NodeId& other) const {
   const std::uint64_t carry_low = low_sum >> 32;
   const std::uint64_t middle_sum = middle() + other.middle();
   const std::uint64_t middle_total = middle_sum + carry_low;
-  const std::uint64_t carry_middle = (middle_sum < middle() ? 1u : 0u) | (middle_total < middle_sum ? 1u : 0u);
+  const std::uint64_t carry_middle =
+      (middle_sum < middle() ? 1u : 0u) | (middle_total < middle_sum ? 1u : 0u);
   // The carry out of the high word is the wrap past 2^160: the result is mod 2^160.
   return from_words(high() + other.high() + carry_middle, middle_total,
                     static_cast<std::uint32_t>(low_sum));

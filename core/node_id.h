@@ -8,8 +8,8 @@
 #include <array>
 #include <bit>
 #include <compare>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -20,8 +20,12 @@ namespace chord {
 
 namespace detail {
 // std::byteswap is C++23; GCC 12 in C++20 mode has only the builtins.
-inline std::uint64_t byteswap(std::uint64_t v) { return __builtin_bswap64(v); }
-inline std::uint32_t byteswap(std::uint32_t v) { return __builtin_bswap32(v); }
+inline std::uint64_t byteswap(std::uint64_t v) {
+  return __builtin_bswap64(v);
+}
+inline std::uint32_t byteswap(std::uint32_t v) {
+  return __builtin_bswap32(v);
+}
 }  // namespace detail
 
 class NodeId {

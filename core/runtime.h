@@ -10,7 +10,8 @@
 //     TimerKind: setting a kind replaces that kind's pending timer (timers are data, as in
 //     quinn-proto: the node keeps deadlines and arms the earliest).
 //   - random() is the core's only source of randomness (seeded per node in the simulator).
-//   - report() and notice() hand a completed lookup or a membership change to whoever embeds the node (the simulator's oracle
+//   - report() and notice() hand a completed lookup or a membership change to whoever embeds the
+//   node (the simulator's oracle
 //     and metrics, a real node's user interface). It must not call back into the core.
 #pragma once
 

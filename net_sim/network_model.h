@@ -12,11 +12,11 @@ struct LatencyModel {
   enum class Kind : std::uint8_t { constant, uniform, lognormal, exponential };
   Kind kind = Kind::constant;
   Duration constant = std::chrono::milliseconds(10);
-  Duration min = std::chrono::milliseconds(5);     // uniform
-  Duration max = std::chrono::milliseconds(15);    // uniform
-  Duration median = std::chrono::milliseconds(10); // lognormal
-  double sigma = 0.5;                              // lognormal, of the underlying normal
-  Duration mean = std::chrono::milliseconds(50);   // exponential (ToN §V-A: 50 ms)
+  Duration min = std::chrono::milliseconds(5);      // uniform
+  Duration max = std::chrono::milliseconds(15);     // uniform
+  Duration median = std::chrono::milliseconds(10);  // lognormal
+  double sigma = 0.5;                               // lognormal, of the underlying normal
+  Duration mean = std::chrono::milliseconds(50);    // exponential (ToN §V-A: 50 ms)
 
   Duration sample(SimRandom& random) const {
     switch (kind) {
@@ -29,7 +29,8 @@ struct LatencyModel {
         return Duration(static_cast<std::int64_t>(static_cast<double>(median.count()) *
                                                   std::exp(sigma * random.normal())));
       case Kind::exponential:
-        return Duration(static_cast<std::int64_t>(random.exponential(static_cast<double>(mean.count()))));
+        return Duration(
+            static_cast<std::int64_t>(random.exponential(static_cast<double>(mean.count()))));
     }
     return constant;
   }

@@ -141,7 +141,8 @@ RingHealth Oracle::health(std::span<ChordNode* const> nodes, std::size_t r) cons
         walk = best[walk];
       } while (walk != at);
     }
-    for (std::size_t p : path) state[p] = 2;
+    for (std::size_t p : path)
+      state[p] = 2;
   }
   if (health.rings == 1) {
     // Ordered: following best successors from the ring's smallest member visits increasing

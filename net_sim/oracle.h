@@ -16,16 +16,16 @@ namespace chord::sim {
 
 struct RingHealth {
   std::size_t members = 0;
-  std::size_t successor_correct = 0;     // head of the list is the true next member
+  std::size_t successor_correct = 0;  // head of the list is the true next member
   std::size_t predecessor_correct = 0;
-  std::size_t list_correct = 0;          // the list is exactly the next min(r, M-1) members
-  std::size_t ordered_lists = 0;         // Zave's OrderedSuccessorLists and NoDuplicates
-  std::size_t with_live_successor = 0;   // OneLiveSuccessor
-  std::size_t rings = 0;                 // cycles of the best-successor graph
-  bool ring_ordered = false;             // the cycle visits members in identifier order
+  std::size_t list_correct = 0;         // the list is exactly the next min(r, M-1) members
+  std::size_t ordered_lists = 0;        // Zave's OrderedSuccessorLists and NoDuplicates
+  std::size_t with_live_successor = 0;  // OneLiveSuccessor
+  std::size_t rings = 0;                // cycles of the best-successor graph
+  bool ring_ordered = false;            // the cycle visits members in identifier order
   std::size_t ring_size = 0;
-  std::size_t reach_ring = 0;            // members whose best-successor path ends on the ring
-  std::size_t principals = 0;            // members no extended successor list skips
+  std::size_t reach_ring = 0;  // members whose best-successor path ends on the ring
+  std::size_t principals = 0;  // members no extended successor list skips
 
   // Every pointer exactly right: Zave's ideal state.
   bool ideal() const {
@@ -38,10 +38,10 @@ struct RingHealth {
            ring_ordered && reach_ring == members;
   }
   double fraction_correct() const {
-    return members == 0 ? 0.0
-                        : static_cast<double>(successor_correct + predecessor_correct +
-                                              list_correct) /
-                              (3.0 * static_cast<double>(members));
+    return members == 0
+               ? 0.0
+               : static_cast<double>(successor_correct + predecessor_correct + list_correct) /
+                     (3.0 * static_cast<double>(members));
   }
 };
 

@@ -29,7 +29,8 @@ class SimRandom {
  public:
   explicit SimRandom(std::uint64_t seed) {
     std::uint64_t state = seed;
-    for (auto& word : s_) word = splitmix64(state);
+    for (auto& word : s_)
+      word = splitmix64(state);
   }
 
   std::uint64_t next() {

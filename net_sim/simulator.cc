@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/codec.h"
+#include "core/ring_interval.h"
 
 namespace chord::sim {
 namespace {
@@ -72,12 +73,30 @@ void Simulator::start(NodeIndex index) {
   table_[index] = &*slot.node;
 }
 
+void Simulator::record_departure(NodeIndex index) {
+  const Time horizon = now_ - config_.chord.lookup_timeout;
+  while (!departures_.empty() && departures_.front().first < horizon) {
+    const auto it = departed_.find(departures_.front().second);
+    if (it != departed_.end() && it->second == departures_.front().first) departed_.erase(it);
+    departures_.pop_front();
+  }
+  departed_[slots_[index].id] = now_;
+  departures_.emplace_back(now_, slots_[index].id);
+}
+
+bool Simulator::departed_since(const NodeId& id, Time since) {
+  const auto it = departed_.find(id);
+  return it != departed_.end() && it->second >= since;
+}
+
 void Simulator::stop(NodeIndex index) {
   Slot& slot = slots_[index];
+  if (slot.node) record_departure(index);
   slot.node.reset();
   table_[index] = nullptr;
   ++slot.incarnation;  // messages in flight to the old incarnation vanish
-  for (auto& generation : slot.timer_generation) ++generation;  // and so do its timers
+  for (auto& generation : slot.timer_generation)
+    ++generation;  // and so do its timers
   membership_changed();
 }
 
@@ -89,7 +108,8 @@ void Simulator::create_ring(NodeIndex index) {
 void Simulator::join(NodeIndex index, std::span<const NodeIndex> bootstrap) {
   if (!slots_[index].node) start(index);
   std::vector<Endpoint> endpoints;
-  for (NodeIndex b : bootstrap) endpoints.push_back(endpoint_of(b));
+  for (NodeIndex b : bootstrap)
+    endpoints.push_back(endpoint_of(b));
   slots_[index].node->join(endpoints);
 }
 
@@ -110,7 +130,8 @@ void Simulator::restart(NodeIndex index) {
 
 void Simulator::build_ideal_ring(std::span<const NodeIndex> members) {
   std::vector<std::pair<NodeId, NodeIndex>> sorted;
-  for (NodeIndex index : members) sorted.emplace_back(slots_[index].id, index);
+  for (NodeIndex index : members)
+    sorted.emplace_back(slots_[index].id, index);
   std::sort(sorted.begin(), sorted.end());
   const std::size_t count = sorted.size();
   const std::size_t length = std::min<std::size_t>(config_.chord.successor_list_length, count - 1);
@@ -123,14 +144,16 @@ void Simulator::build_ideal_ring(std::span<const NodeIndex> members) {
     const NodeIndex index = sorted[position].second;
     if (!slots_[index].node) start(index);
     successors.clear();
-    for (std::size_t i = 1; i <= length; ++i) successors.push_back(peer(position + i));
+    for (std::size_t i = 1; i <= length; ++i)
+      successors.push_back(peer(position + i));
     fingers.clear();
     const NodeId& self = sorted[position].first;
     for (std::size_t bit = 0; bit < id_bits && count > 1; ++bit) {
       const NodeId start_id = self.plus_power_of_two(bit);
-      auto it = std::lower_bound(sorted.begin(), sorted.end(),
-                                 std::pair<NodeId, NodeIndex>{start_id, 0});
-      const std::size_t owner = it == sorted.end() ? 0 : static_cast<std::size_t>(it - sorted.begin());
+      auto it =
+          std::lower_bound(sorted.begin(), sorted.end(), std::pair<NodeId, NodeIndex>{start_id, 0});
+      const std::size_t owner =
+          it == sorted.end() ? 0 : static_cast<std::size_t>(it - sorted.begin());
       if (owner == position) continue;  // the finger reaches round to ourselves
       fingers.push_back(peer(owner));
     }
@@ -146,11 +169,13 @@ void Simulator::build_ideal_ring(std::span<const NodeIndex> members) {
 
 void Simulator::partition(std::span<const std::uint8_t> groups) {
   CHORD_ASSERT(groups.size() == slots_.size());
-  for (std::size_t i = 0; i < groups.size(); ++i) slots_[i].group = groups[i];
+  for (std::size_t i = 0; i < groups.size(); ++i)
+    slots_[i].group = groups[i];
 }
 
 void Simulator::heal() {
-  for (Slot& slot : slots_) slot.group = 0;
+  for (Slot& slot : slots_)
+    slot.group = 0;
 }
 
 void Simulator::set_maintenance_paused(bool paused) {
@@ -206,7 +231,9 @@ void Simulator::NodeRuntime::cancel_timer(TimerKind kind) {
   ++simulator_.slots_[index_].timer_generation[static_cast<std::size_t>(kind)];
 }
 
-std::uint64_t Simulator::NodeRuntime::random() { return simulator_.slots_[index_].random.next(); }
+std::uint64_t Simulator::NodeRuntime::random() {
+  return simulator_.slots_[index_].random.next();
+}
 
 void Simulator::NodeRuntime::report(const LookupResult& result) {
   Simulator& sim = simulator_;
@@ -216,13 +243,27 @@ void Simulator::NodeRuntime::report(const LookupResult& result) {
     ++sim.counters_.lookups_failed;
   } else {
     const Oracle& oracle = sim.oracle();
-    checked.correct = !oracle.members().empty() && oracle.owner_of(result.key).first == result.owner.id;
-    ++(checked.correct ? sim.counters_.lookups_correct : sim.counters_.lookups_wrong);
+    if (!oracle.members().empty()) {
+      const NodeId& truth = oracle.owner_of(result.key).first;
+      checked.correct = truth == result.owner.id;
+      checked.raced_departure = !checked.correct && !oracle.is_live_member(result.owner.id) &&
+                                sim.departed_since(result.owner.id, sim.now_ - result.latency) &&
+                                in_closed_open(result.key, result.owner.id, truth);
+    }
+    if (checked.correct) {
+      ++sim.counters_.lookups_correct;
+    } else if (checked.raced_departure) {
+      ++sim.counters_.lookups_raced;
+    } else {
+      ++sim.counters_.lookups_wrong;
+    }
   }
   if (sim.on_lookup) sim.on_lookup(checked);
 }
 
-void Simulator::NodeRuntime::notice(NodeNotice) { simulator_.membership_changed(); }
+void Simulator::NodeRuntime::notice(NodeNotice) {
+  simulator_.membership_changed();
+}
 
 // ---------------------------------------------------------------------------------------
 // Running
@@ -244,7 +285,8 @@ void Simulator::mix_trace(std::uint64_t value) {
 void Simulator::process(const Event& event) {
   Slot& slot = slots_[event.node];
   if (event.type == EventType::timer) {
-    if (!slot.node || slot.timer_generation[static_cast<std::size_t>(event.kind)] != event.payload) {
+    if (!slot.node ||
+        slot.timer_generation[static_cast<std::size_t>(event.kind)] != event.payload) {
       return;  // cancelled, replaced, or the node is gone
     }
     ++counters_.events;
@@ -297,7 +339,9 @@ std::optional<Time> Simulator::run_until_true(const std::function<bool()>& predi
 // ---------------------------------------------------------------------------------------
 // Observation
 
-std::span<ChordNode* const> Simulator::node_table() { return table_; }
+std::span<ChordNode* const> Simulator::node_table() {
+  return table_;
+}
 
 const Oracle& Simulator::oracle() {
   if (oracle_dirty_) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <vector>
@@ -36,15 +37,17 @@ struct SimConfig {
 
 // Counters the simulator keeps; every figure is deterministic for a scenario and seed.
 struct SimCounters {
-  std::uint64_t events = 0;            // messages delivered + live timers fired
+  std::uint64_t events = 0;  // messages delivered + live timers fired
   std::uint64_t messages_sent = 0;
-  std::uint64_t bytes_sent = 0;        // wire size (encoded_frame_size) of every message sent
+  std::uint64_t bytes_sent = 0;  // wire size (encoded_frame_size) of every message sent
   std::uint64_t messages_delivered = 0;
-  std::uint64_t messages_lost = 0;     // dropped by loss, partitions or dead receivers
-  std::uint64_t lookups_done = 0;      // lookups of any purpose that completed
-  std::uint64_t lookups_correct = 0;   // ... whose owner the oracle confirmed
-  std::uint64_t lookups_wrong = 0;     // ... that named another owner
-  std::uint64_t lookups_failed = 0;    // ended with a failure reason
+  std::uint64_t messages_lost = 0;    // dropped by loss, partitions or dead receivers
+  std::uint64_t lookups_done = 0;     // lookups of any purpose that completed
+  std::uint64_t lookups_correct = 0;  // ... whose owner the oracle confirmed
+  std::uint64_t lookups_wrong = 0;    // ... that named another owner
+  std::uint64_t lookups_raced = 0;    // ... named an owner that was right but left or
+                                      //     crashed while the answer travelled back
+  std::uint64_t lookups_failed = 0;   // ended with a failure reason
 };
 
 // One completed lookup with the oracle's verdict.
@@ -52,6 +55,10 @@ struct CheckedLookup {
   NodeIndex node = 0;
   LookupResult result;
   bool correct = false;  // owner == the oracle's owner when it completed
+  // Not correct, but only because the owner departed during the lookup: it answered while
+  // it was the key's owner (it precedes the oracle's owner), and left before the answer
+  // reached the initiator. No protocol can avoid this race; it is counted apart.
+  bool raced_departure = false;
 };
 
 class Simulator {
@@ -158,6 +165,8 @@ class Simulator {
   void stop(NodeIndex index);
   void process(const Event& event);
   void membership_changed() { oracle_dirty_ = true; }
+  void record_departure(NodeIndex index);
+  bool departed_since(const NodeId& id, Time since);
   void mix_trace(std::uint64_t value);
 
   SimConfig config_;
@@ -169,6 +178,10 @@ class Simulator {
   std::vector<std::uint32_t> free_slots_;
   std::vector<ChordNode*> table_;
   Oracle oracle_;
+  // Recent departures (crash or leave), for judging lookups that raced one. Pruned after
+  // the lookup timeout, so bounded by the departure rate.
+  std::map<NodeId, Time> departed_;
+  std::deque<std::pair<Time, NodeId>> departures_;
   bool oracle_dirty_ = true;
   bool paused_ = false;
   Time now_{};

@@ -26,7 +26,8 @@ LookupTally measure(std::size_t nodes_count, std::uint32_t r, bool route_with_su
   config.chord.route_with_successor_list = route_with_successors;
   Simulator sim(config);
   std::vector<NodeIndex> nodes;
-  for (std::size_t i = 0; i < nodes_count; ++i) nodes.push_back(sim.add_node());
+  for (std::size_t i = 0; i < nodes_count; ++i)
+    nodes.push_back(sim.add_node());
   sim.build_ideal_ring(nodes);
   sim.set_maintenance_paused(true);
   EXPECT_TRUE(sim.health().ideal());
@@ -58,10 +59,11 @@ TEST(SimPathLength, FingerRoutingMatchesThePaperFig10a) {
       }
     }
     EXPECT_NEAR(total.mean_hops(), paper_mean[k], 0.3) << "k=" << k;
-    std::printf("[ path ] N=2^%d fingers only: mean %.2f hops (paper %.2f, 1/2 log2 N = %.1f), "
-                "p1 %u p99 %u\n",
-                k, total.mean_hops(), paper_mean[k], k / 2.0, total.percentile(0.01),
-                total.percentile(0.99));
+    std::printf(
+        "[ path ] N=2^%d fingers only: mean %.2f hops (paper %.2f, 1/2 log2 N = %.1f), "
+        "p1 %u p99 %u\n",
+        k, total.mean_hops(), paper_mean[k], k / 2.0, total.percentile(0.01),
+        total.percentile(0.99));
   }
 }
 
@@ -103,9 +105,10 @@ TEST(SimPathLength, SuccessorListRoutingMatchesTheToNModel) {
       EXPECT_EQ(tally.correct, 3000u);
       const double ton_count = tally.mean_hops() + 1.0;  // the owner visited, as ToN counts
       EXPECT_NEAR(ton_count, model, 0.3) << "k=" << k << " r=" << r;
-      std::printf("[ path ] N=2^%d r=%u successor-list routing: mean %.2f hops, %.2f counting "
-                  "the owner as ToN does (model %.2f)\n",
-                  k, r, tally.mean_hops(), ton_count, model);
+      std::printf(
+          "[ path ] N=2^%d r=%u successor-list routing: mean %.2f hops, %.2f counting "
+          "the owner as ToN does (model %.2f)\n",
+          k, r, tally.mean_hops(), ton_count, model);
     }
   }
 }

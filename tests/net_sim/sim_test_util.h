@@ -46,14 +46,16 @@ inline std::vector<NodeIndex> join_one_by_one(Simulator& sim, std::size_t count,
 
 inline NodeId random_key(SimRandom& random) {
   NodeId::Bytes bytes{};
-  for (auto& b : bytes) b = static_cast<std::uint8_t>(random.next());
+  for (auto& b : bytes)
+    b = static_cast<std::uint8_t>(random.next());
   return NodeId(bytes);
 }
 
 // Tally of checked lookups (install with `attach`).
 struct LookupTally {
-  std::uint64_t done = 0, correct = 0, wrong = 0, failed = 0, timeouts = 0, hops_sum = 0;
+  std::uint64_t done = 0, correct = 0, wrong = 0, raced = 0, failed = 0, timeouts = 0, hops_sum = 0;
   std::vector<std::uint32_t> hop_counts = std::vector<std::uint32_t>(64, 0);
+  std::uint64_t failed_by[5] = {};  // by LookupFailure
   bool user_only = true;
 
   void attach(Simulator& sim) {
@@ -62,28 +64,41 @@ struct LookupTally {
       ++done;
       if (!c.result.ok()) {
         ++failed;
+        ++failed_by[static_cast<std::size_t>(c.result.failure)];
         return;
       }
-      ++(c.correct ? correct : wrong);
+      if (c.correct) {
+        ++correct;
+      } else {
+        ++(c.raced_departure ? raced : wrong);
+      }
       timeouts += c.result.timeouts;
       hops_sum += c.result.hops;
       ++hop_counts[std::min<std::size_t>(c.result.hops, 63)];
     };
   }
+  std::string describe() const {
+    std::ostringstream out;
+    out << done << " lookups: " << correct << " right, " << wrong << " wrong, " << raced
+        << " raced a departure, " << failed << " failed (no_route " << failed_by[1] << ", deadline "
+        << failed_by[2] << ", hops " << failed_by[3] << ", not_member " << failed_by[4] << ")";
+    return out.str();
+  }
   double mean_hops() const {
-    const auto ok = correct + wrong;
+    const auto ok = correct + wrong + raced;
     return ok == 0 ? 0.0 : static_cast<double>(hops_sum) / static_cast<double>(ok);
   }
   double mean_timeouts() const {
-    const auto ok = correct + wrong;
+    const auto ok = correct + wrong + raced;
     return ok == 0 ? 0.0 : static_cast<double>(timeouts) / static_cast<double>(ok);
   }
   std::uint32_t percentile(double p) const {
-    const auto ok = correct + wrong;
+    const auto ok = correct + wrong + raced;
     std::uint64_t seen = 0;
     for (std::size_t h = 0; h < hop_counts.size(); ++h) {
       seen += hop_counts[h];
-      if (static_cast<double>(seen) >= p * static_cast<double>(ok)) return static_cast<std::uint32_t>(h);
+      if (static_cast<double>(seen) >= p * static_cast<double>(ok))
+        return static_cast<std::uint32_t>(h);
     }
     return 63;
   }
