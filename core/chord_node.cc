@@ -77,8 +77,7 @@ void ChordNode::create_ring() {
   become_member();
 }
 
-void ChordNode::join(std::span<const Endpoint> bootstrap) {
-  CHORD_ASSERT(phase_ == Phase::idle);
+void ChordNode::set_bootstrap(std::span<const Endpoint> bootstrap) {
   bootstrap_.clear();
   for (const Endpoint& endpoint : bootstrap) {
     if (endpoint == self_.endpoint) continue;
@@ -86,6 +85,11 @@ void ChordNode::join(std::span<const Endpoint> bootstrap) {
     if (bootstrap_.size() >= bootstrap_max) break;
     bootstrap_.push_back(endpoint);
   }
+}
+
+void ChordNode::join(std::span<const Endpoint> bootstrap) {
+  CHORD_ASSERT(phase_ == Phase::idle);
+  set_bootstrap(bootstrap);
   phase_ = Phase::joining;
   start_join_round();
 }
@@ -181,6 +185,16 @@ void ChordNode::leave() {
   runtime_.notice(NodeNotice::left);
 }
 
+void ChordNode::recover_successor() {
+  if (recovery_.empty()) {
+    lost_all_successors();
+    return;
+  }
+  const Peer candidate = recovery_.front();
+  recovery_.erase(recovery_.begin());
+  query_state(candidate, RpcKind::recover_successor);
+}
+
 void ChordNode::lost_all_successors() {
   // Every entry of the list failed: this node is cut off. Rejoin through remembered or
   // bootstrap peers rather than stay alone (Zave's OneLiveSuccessor was violated).
@@ -188,6 +202,7 @@ void ChordNode::lost_all_successors() {
   predecessor_.reset();
   successors_.clear();
   fingers_.clear();
+  recovery_.clear();
   state_query_pending_ = false;
   building_fingers_ = false;
   runtime_.notice(NodeNotice::lost_ring);
@@ -213,10 +228,9 @@ void ChordNode::stabilize() {
   query_state(successors_.front(), RpcKind::stabilize_successor);
 }
 
-void ChordNode::query_state(const Peer& target, RpcKind kind) {
+void ChordNode::query_state(const Peer& target, RpcKind kind, const Peer& subject) {
   state_query_pending_ = true;
-  const RequestId id = send_request(target, kind, GetStateRequest{});
-  (void)id;
+  (void)send_request(target, kind, GetStateRequest{}, 0, subject);
 }
 
 void ChordNode::finish_stabilize() {
@@ -323,13 +337,14 @@ void ChordNode::on_message(const Endpoint& from, const Message& message) {
             if (phase_ == Phase::member) runtime_.send(from, Pong{m.request_id});
           },
           [&](const FindSuccessorReply& m) {
-            if (auto rpc = take_rpc(m.request_id, from)) on_lookup_reply(*rpc, m);
+            if (auto rpc = take_rpc(m.request_id, from, ReplyType::find_successor))
+              on_lookup_reply(*rpc, m);
           },
           [&](const GetStateReply& m) {
-            if (auto rpc = take_rpc(m.request_id, from)) on_state_reply(*rpc, m);
+            if (auto rpc = take_rpc(m.request_id, from, ReplyType::state)) on_state_reply(*rpc, m);
           },
           [&](const Pong& m) {
-            if (auto rpc = take_rpc(m.request_id, from)) on_pong(*rpc);
+            if (auto rpc = take_rpc(m.request_id, from, ReplyType::pong)) on_pong(*rpc);
           },
           [&](const auto&) {},  // DHT and chat messages are not the ring's business
       },
@@ -430,6 +445,17 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
       finish_stabilize();
       return;
     }
+    case RpcKind::recover_successor:
+      if (reply.status != StateStatus::ok) {
+        recover_successor();
+        return;
+      }
+      recovery_.clear();
+      successors_.clear();
+      remember(rpc.target);
+      adopt_successor_list(rpc.target, reply.successors);
+      finish_stabilize();  // notifies it; stabilize walks back to any closer node
+      return;
     case RpcKind::adopt_successor:
       if (reply.status == StateStatus::ok) {
         remember(rpc.target);
@@ -437,9 +463,37 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
       }
       finish_stabilize();
       return;
+    case RpcKind::join_owner_state: {
+      state_query_pending_ = false;
+      if (phase_ != Phase::joining) return;
+      if (reply.status != StateStatus::ok) {
+        try_next_bootstrap();
+        return;
+      }
+      // The node that will follow us answered. Take its predecessor as ours if that lies
+      // before us; else join with the owner as successor and no predecessor yet (notify and
+      // rectify supply one): every pointer we adopt has answered.
+      const auto& before = reply.predecessor;
+      if (before && before->id != self_.id && before->id != rpc.subject.id &&
+          in_open(before->id, self_.id, rpc.target.id)) {
+        query_state(*before, RpcKind::join_state, rpc.target);
+        return;
+      }
+      predecessor_.reset();
+      remember(rpc.target);
+      adopt_successor_list(rpc.target, reply.successors);
+      become_member();
+      runtime_.send(rpc.target.endpoint, Notify{self_.id});
+      return;
+    }
     case RpcKind::join_state: {
       state_query_pending_ = false;
       if (phase_ != Phase::joining) return;
+      if (reply.status == StateStatus::not_member && rpc.subject.endpoint.is_set() &&
+          rpc.subject.id != self_.id) {
+        query_state(rpc.subject, RpcKind::join_owner_state, rpc.target);  // ask the owner
+        return;
+      }
       if (reply.status != StateStatus::ok) {
         try_next_bootstrap();
         return;
@@ -471,18 +525,41 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
       if (const auto head_peer = successor()) runtime_.send(head_peer->endpoint, Notify{self_.id});
       return;
     }
+    case RpcKind::lookup_verify:
+      on_owner_state(rpc, reply);
+      return;
     default:
       return;  // a GetStateReply matched to a ping: ignore
   }
 }
 
-void ChordNode::on_pong(PendingRpc rpc) {
-  if (rpc.kind == RpcKind::lookup_verify) {
-    if (find_lookup(rpc.context) != nullptr) {
-      finish_lookup(rpc.context, LookupFailure::none, rpc.target);
-    }
+void ChordNode::on_owner_state(const PendingRpc& rpc, const GetStateReply& reply) {
+  Lookup* lookup = find_lookup(rpc.context);
+  if (lookup == nullptr) return;
+  if (reply.status == StateStatus::not_member) {  // gone from the ring: as if dead
+    on_rpc_timeout(rpc);
     return;
   }
+  // The named owner is alive. It owns the key if the key lies in (its predecessor, it]. If
+  // its predecessor lies between the key and it, a node joined there that the answer did not
+  // know of yet (ToN §V-E's window): that node owns the key; check it the same way.
+  const auto& predecessor = reply.predecessor;
+  const bool closer_owner = reply.status == StateStatus::ok && predecessor &&
+                            predecessor->id != rpc.target.id && predecessor->id != self_.id &&
+                            in_closed_open(lookup->key, predecessor->id, rpc.target.id) &&
+                            !is_dead(*lookup, predecessor->id);
+  if (!closer_owner || ++lookup->restarts > restarts_max) {
+    finish_lookup(lookup->id, LookupFailure::none, rpc.target);
+    return;
+  }
+  lookup->candidates.clear();
+  lookup->candidates.push_back(*predecessor);
+  lookup->candidates.push_back(rpc.target);  // if the newcomer is dead after all
+  lookup->in_flight = true;
+  (void)send_request(*predecessor, RpcKind::lookup_verify, GetStateRequest{}, lookup->id);
+}
+
+void ChordNode::on_pong(PendingRpc rpc) {
   if (rpc.kind == RpcKind::ping_adopt_predecessor) {
     if (!predecessor_ || in_open(predecessor_->id, rpc.subject.id, self_.id)) {
       predecessor_ = rpc.subject;
@@ -496,21 +573,51 @@ void ChordNode::on_rpc_timeout(const PendingRpc& rpc) {
     case RpcKind::stabilize_successor: {
       // StabilizeFromSuccessor, head dead: drop it and read the next one.
       suspect(rpc.target.id);
-      if (!successors_.empty() && successors_.front().id == rpc.target.id) {
-        successors_.erase(successors_.begin());
+      const bool was_head = !successors_.empty() && successors_.front().id == rpc.target.id;
+      if (was_head && successors_.size() == 1) {
+        // The last successor is dead too. It stays in the list while we look for another
+        // (an empty list would mean "alone", and we would claim every key).
+        recovery_.clear();
+        for (const Peer& peer : fingers_.entries())
+          recovery_.push_back(peer);
+        std::vector<Peer> others = remembered_;
+        if (predecessor_) others.push_back(*predecessor_);
+        std::sort(others.begin(), others.end(), [&](const Peer& a, const Peer& b) {
+          return self_.id.distance_to(a.id) < self_.id.distance_to(b.id);
+        });
+        for (const Peer& peer : others)
+          recovery_.push_back(peer);
+        std::erase_if(recovery_, [&](const Peer& p) { return p.id == rpc.target.id; });
+        constexpr std::size_t recovery_candidates_max = 16;
+        if (recovery_.size() > recovery_candidates_max) recovery_.resize(recovery_candidates_max);
+        recover_successor();
+        return;
       }
+      if (was_head) successors_.erase(successors_.begin());
       if (successors_.empty()) {
-        lost_all_successors();
+        finish_stabilize();
         return;
       }
       query_state(successors_.front(), RpcKind::stabilize_successor);
       return;
     }
+    case RpcKind::recover_successor:
+      suspect(rpc.target.id);
+      recover_successor();
+      return;
     case RpcKind::adopt_successor:
       suspect(rpc.target.id);
       finish_stabilize();  // keep the list we had: never replace a live pointer by a dead one
       return;
     case RpcKind::join_state:
+      state_query_pending_ = false;
+      if (phase_ == Phase::joining && rpc.subject.endpoint.is_set() && rpc.subject.id != self_.id) {
+        query_state(rpc.subject, RpcKind::join_owner_state, rpc.target);  // ask the owner
+        return;
+      }
+      try_next_bootstrap();
+      return;
+    case RpcKind::join_owner_state:
       state_query_pending_ = false;
       try_next_bootstrap();
       return;
@@ -550,7 +657,8 @@ void ChordNode::on_rpc_timeout(const PendingRpc& rpc) {
         finish_lookup(lookup->id, LookupFailure::none, self_);
         return;
       }
-      (void)send_request(lookup->candidates.front(), RpcKind::lookup_verify, Ping{}, lookup->id);
+      (void)send_request(lookup->candidates.front(), RpcKind::lookup_verify, GetStateRequest{},
+                         lookup->id);
       return;
     }
     case RpcKind::lookup_step: {
@@ -602,15 +710,31 @@ RequestId ChordNode::send_request(const Peer& target, RpcKind kind, Message&& me
   return id;
 }
 
-std::optional<ChordNode::PendingRpc> ChordNode::take_rpc(RequestId id, const Endpoint& from) {
+std::optional<ChordNode::PendingRpc> ChordNode::take_rpc(RequestId id, const Endpoint& from,
+                                                         ReplyType type) {
   for (auto it = rpcs_.begin(); it != rpcs_.end(); ++it) {
     if (it->id != id) continue;
-    if (it->target.endpoint != from) return std::nullopt;  // not from whom we asked: ignore
+    // Not from whom we asked, or not an answer to what we asked: ignore it, and keep the
+    // request pending so its timeout still fires.
+    if (it->target.endpoint != from || expected_reply(it->kind) != type) return std::nullopt;
     const PendingRpc rpc = *it;
     rpcs_.erase(it);
     return rpc;
   }
   return std::nullopt;  // late (after its timeout), duplicate, or never asked: ignore
+}
+
+ChordNode::ReplyType ChordNode::expected_reply(RpcKind kind) {
+  switch (kind) {
+    case RpcKind::lookup_step:
+      return ReplyType::find_successor;
+    case RpcKind::ping_predecessor:
+    case RpcKind::ping_rectify:
+    case RpcKind::ping_adopt_predecessor:
+      return ReplyType::pong;
+    default:
+      return ReplyType::state;
+  }
 }
 
 void ChordNode::arm_deadlines() {
@@ -799,7 +923,8 @@ void ChordNode::verify_owner(Lookup& lookup, std::span<const Peer> peers) {
     return;
   }
   lookup.in_flight = true;
-  (void)send_request(lookup.candidates.front(), RpcKind::lookup_verify, Ping{}, lookup.id);
+  (void)send_request(lookup.candidates.front(), RpcKind::lookup_verify, GetStateRequest{},
+                     lookup.id);
 }
 
 void ChordNode::continue_past(Lookup& lookup, const NodeId& last_dead) {
@@ -862,7 +987,9 @@ void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, co
         try_next_bootstrap();
         return;
       }
-      query_state(lookup.key_predecessor, RpcKind::join_state);
+      // Zave's join reads the new predecessor; the owner is kept in case that node turns out
+      // not to be a member (it may be rejoining itself).
+      query_state(lookup.key_predecessor, RpcKind::join_state, owner);
       return;
     case LookupPurpose::fix_finger: {
       if (phase_ != Phase::member) return;

@@ -95,6 +95,9 @@ class ChordNode {
   // (the simulator's documented fast start; the oracle checks the result).
   void install_state(const std::optional<Peer>& predecessor, std::span<const Peer> successors,
                      std::span<const Peer> fingers);
+  // Replaces the bootstrap endpoints kept for rejoining and ring checks (a node started by
+  // the simulator's fast start has none). At most bootstrap_max are kept.
+  void set_bootstrap(std::span<const Endpoint> bootstrap);
   // While paused, periodic maintenance does nothing and lookups do not forget the nodes
   // that time out (ToN Table II: stabilization stopped, dead fingers kept).
   void set_maintenance_paused(bool paused) { maintenance_paused_ = paused; }
@@ -108,7 +111,9 @@ class ChordNode {
   enum class RpcKind : std::uint8_t {
     stabilize_successor,  // GetState of the head of the successor list
     adopt_successor,      // GetState of a node we would make our successor
-    join_state,           // GetState of the new predecessor while joining
+    join_state,           // GetState of the new predecessor while joining (subject: owner)
+    join_owner_state,     // GetState of our future successor when that predecessor failed
+    recover_successor,    // every successor failed: GetState of a finger or remembered peer
     ping_predecessor,
     ping_rectify,            // is the predecessor alive, or do we take the notifier?
     ping_adopt_predecessor,  // a leaving predecessor named its own; is it alive?
@@ -150,9 +155,13 @@ class ChordNode {
   void start_join_round();
   void try_next_bootstrap();
   void lost_all_successors();
+  // Every successor failed. Before rejoining, try the nearest fingers and remembered peers
+  // that answer: beyond a run of dead successors the ring usually goes on (a partition, or
+  // more consecutive failures than r), and a finger reaches past it.
+  void recover_successor();
   void stabilize();
   void finish_stabilize();
-  void query_state(const Peer& target, RpcKind kind);
+  void query_state(const Peer& target, RpcKind kind, const Peer& subject = {});
   void adopt_successor_list(const Peer& head, const SuccessorList& list);
   void check_ring();
   void fix_fingers();
@@ -165,13 +174,16 @@ class ChordNode {
   void on_leave(const Endpoint& from, const Leave& leave);
   void on_state_reply(PendingRpc rpc, const GetStateReply& reply);
   void on_pong(PendingRpc rpc);
+  void on_owner_state(const PendingRpc& rpc, const GetStateReply& reply);
   void on_lookup_reply(PendingRpc rpc, const FindSuccessorReply& reply);
   void on_rpc_timeout(const PendingRpc& rpc);
 
   // RPCs.
   RequestId send_request(const Peer& target, RpcKind kind, Message&& message,
                          std::uint64_t context = 0, const Peer& subject = {});
-  std::optional<PendingRpc> take_rpc(RequestId id, const Endpoint& from);
+  enum class ReplyType : std::uint8_t { find_successor, state, pong };
+  static ReplyType expected_reply(RpcKind kind);
+  std::optional<PendingRpc> take_rpc(RequestId id, const Endpoint& from, ReplyType type);
   void expire_deadlines();
   void arm_deadlines();
 
@@ -213,6 +225,7 @@ class ChordNode {
   std::vector<Endpoint> bootstrap_;
   std::vector<Endpoint> join_order_;  // this round's contacts, shuffled
   std::vector<Peer> remembered_;
+  std::vector<Peer> recovery_;  // candidates left while recovering a successor
   std::vector<PendingRpc> rpcs_;
   std::vector<Lookup> lookups_;
   RequestId next_request_id_;

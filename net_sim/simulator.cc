@@ -113,6 +113,14 @@ void Simulator::join(NodeIndex index, std::span<const NodeIndex> bootstrap) {
   slots_[index].node->join(endpoints);
 }
 
+void Simulator::set_bootstrap(NodeIndex index, std::span<const NodeIndex> bootstrap) {
+  CHORD_ASSERT(slots_[index].node.has_value());
+  std::vector<Endpoint> endpoints;
+  for (NodeIndex b : bootstrap)
+    endpoints.push_back(endpoint_of(b));
+  slots_[index].node->set_bootstrap(endpoints);
+}
+
 void Simulator::crash(NodeIndex index) {
   if (slots_[index].node) stop(index);
 }

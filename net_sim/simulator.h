@@ -80,6 +80,8 @@ class Simulator {
   bool is_running(NodeIndex index) const { return slots_[index].node.has_value(); }
 
   void create_ring(NodeIndex index);
+  // Gives a running node bootstrap endpoints for rejoins and ring checks.
+  void set_bootstrap(NodeIndex index, std::span<const NodeIndex> bootstrap);
   void join(NodeIndex index, std::span<const NodeIndex> bootstrap);
   // Crash: the state is gone at once and messages to the node vanish.
   void crash(NodeIndex index);

@@ -109,8 +109,8 @@ inline Message sample_message(std::size_t index, SampleRandom& r) {
     case 1:
       return FindSuccessorRequest{r.next(), sample_id(r), r.any<std::uint8_t>()};
     case 2: {
-      FindSuccessorReply m{r.next(), sample_id(r), r.any<std::uint8_t>(),
-                           sample_enum<LookupStatus>(r, 2), {}};
+      FindSuccessorReply m{
+          r.next(), sample_id(r), r.any<std::uint8_t>(), sample_enum<LookupStatus>(r, 2), {}};
       fill(r, m.peers, sample_peer);
       return m;
     }

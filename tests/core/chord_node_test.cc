@@ -1,0 +1,233 @@
+// ChordNode against a scripted runtime: messy timing, one message at a time.
+#include "core/chord_node.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+namespace chord {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ScriptedRuntime : public Runtime {
+ public:
+  Time now() const override { return now_; }
+  void send(const Endpoint& to, Message&& message) override {
+    sent.push_back({to, std::move(message)});
+  }
+  void set_timer(TimerKind kind, Time at) override { timers[kind] = at; }
+  void cancel_timer(TimerKind kind) override { timers.erase(kind); }
+  std::uint64_t random() override {
+    state_ += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = state_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    return z ^ (z >> 27);
+  }
+  void report(const LookupResult& result) override { reports.push_back(result); }
+  void notice(NodeNotice notice) override { notices.push_back(notice); }
+
+  void advance(Duration by) { now_ += by; }
+  // The last message sent of type T, and to whom.
+  template <typename T>
+  std::pair<Endpoint, T> last() const {
+    for (auto it = sent.rbegin(); it != sent.rend(); ++it) {
+      if (const T* m = std::get_if<T>(&it->second)) return {it->first, *m};
+    }
+    ADD_FAILURE() << "no such message sent";
+    return {};
+  }
+  template <typename T>
+  std::size_t count() const {
+    std::size_t n = 0;
+    for (const auto& [to, m] : sent)
+      n += std::holds_alternative<T>(m) ? 1u : 0u;
+    return n;
+  }
+
+  std::vector<std::pair<Endpoint, Message>> sent;
+  std::map<TimerKind, Time> timers;
+  std::vector<LookupResult> reports;
+  std::vector<NodeNotice> notices;
+
+ private:
+  Time now_{std::chrono::seconds(100)};
+  std::uint64_t state_ = 1;
+};
+
+Peer peer(unsigned value) {
+  NodeId::Bytes bytes{};
+  bytes[0] = static_cast<std::uint8_t>(value);
+  return {NodeId(bytes), Endpoint::ipv4({127, 0, 0, static_cast<std::uint8_t>(value)}, 4000)};
+}
+
+class ChordNodeTiming : public ::testing::Test {
+ protected:
+  ChordNodeTiming() : node(config, runtime, peer(50)) {
+    const Peer successors[] = {peer(60), peer(70), peer(80)};
+    node.install_state(peer(40), successors, {});
+  }
+  // Runs one stabilize round up to its first GetState request; returns its id.
+  RequestId start_stabilize() {
+    node.on_timer(TimerKind::stabilize);
+    const auto [to, request] = runtime.last<GetStateRequest>();
+    EXPECT_EQ(to, peer(60).endpoint);
+    return request.request_id;
+  }
+  GetStateReply state_reply(RequestId id, std::initializer_list<unsigned> successors,
+                            std::optional<unsigned> predecessor = std::nullopt) {
+    GetStateReply reply{id, StateStatus::ok, std::nullopt, {}};
+    if (predecessor) reply.predecessor = peer(*predecessor);
+    for (unsigned s : successors)
+      reply.successors.push_back(peer(s));
+    return reply;
+  }
+  std::vector<NodeId> successor_ids() const {
+    std::vector<NodeId> ids;
+    for (const Peer& p : node.successors())
+      ids.push_back(p.id);
+    return ids;
+  }
+
+  ChordConfig config;
+  ScriptedRuntime runtime;
+  ChordNode node;
+};
+
+TEST_F(ChordNodeTiming, ReplyAfterItsTimeoutIsIgnored) {
+  const RequestId id = start_stabilize();
+  runtime.advance(config.rpc_timeout + 1ms);
+  node.on_timer(TimerKind::deadlines);  // 60 is declared dead: the next head is read
+  EXPECT_EQ(successor_ids(), (std::vector<NodeId>{peer(70).id, peer(80).id}));
+  EXPECT_EQ(runtime.last<GetStateRequest>().first, peer(70).endpoint);
+  // 60's answer arrives late: it must not resurrect anything.
+  node.on_message(peer(60).endpoint, state_reply(id, {65, 70, 80}, 50));
+  EXPECT_EQ(successor_ids(), (std::vector<NodeId>{peer(70).id, peer(80).id}));
+}
+
+TEST_F(ChordNodeTiming, DuplicateReplyIsAppliedOnce) {
+  const RequestId id = start_stabilize();
+  node.on_message(peer(60).endpoint, state_reply(id, {70, 80, 90}, 50));
+  EXPECT_EQ(successor_ids(),
+            (std::vector<NodeId>{peer(60).id, peer(70).id, peer(80).id, peer(90).id}));
+  const std::size_t sent = runtime.sent.size();
+  const std::size_t pending = node.pending_rpcs();
+  // The same reply again, now saying something else: ignored, nothing sent.
+  node.on_message(peer(60).endpoint, state_reply(id, {61, 62}, 55));
+  EXPECT_EQ(successor_ids(),
+            (std::vector<NodeId>{peer(60).id, peer(70).id, peer(80).id, peer(90).id}));
+  EXPECT_EQ(runtime.sent.size(), sent);
+  EXPECT_EQ(node.pending_rpcs(), pending);
+}
+
+TEST_F(ChordNodeTiming, ReplyFromAnotherNodeThanAskedIsIgnored) {
+  const RequestId id = start_stabilize();
+  const std::size_t pending = node.pending_rpcs();
+  // Someone else answers with the right request id: ignored, the request stays pending.
+  node.on_message(peer(99).endpoint, state_reply(id, {99}, 98));
+  EXPECT_EQ(node.pending_rpcs(), pending);
+  EXPECT_EQ(successor_ids(), (std::vector<NodeId>{peer(60).id, peer(70).id, peer(80).id}));
+  // The genuine answer is still taken.
+  node.on_message(peer(60).endpoint, state_reply(id, {70, 80}, 50));
+  EXPECT_EQ(node.pending_rpcs(), pending - 1);
+}
+
+TEST_F(ChordNodeTiming, ReplyOfTheWrongTypeIsIgnored) {
+  const RequestId id = start_stabilize();
+  const std::size_t pending = node.pending_rpcs();
+  node.on_message(peer(60).endpoint, Pong{id});  // a pong cannot answer a GetState
+  EXPECT_EQ(successor_ids(), (std::vector<NodeId>{peer(60).id, peer(70).id, peer(80).id}));
+  EXPECT_EQ(node.pending_rpcs(), pending);  // still waiting: its timeout will still fire
+  runtime.advance(config.rpc_timeout + 1ms);
+  node.on_timer(TimerKind::deadlines);
+  EXPECT_EQ(runtime.last<GetStateRequest>().first, peer(70).endpoint);  // stabilize went on
+}
+
+TEST_F(ChordNodeTiming, RequestsFromUnknownNodesAreServed) {
+  node.on_message(peer(200).endpoint, GetStateRequest{77});
+  const auto [to, reply] = runtime.last<GetStateReply>();
+  EXPECT_EQ(to, peer(200).endpoint);
+  EXPECT_EQ(reply.request_id, 77u);
+  EXPECT_EQ(reply.status, StateStatus::ok);
+  ASSERT_TRUE(reply.predecessor.has_value());
+  EXPECT_EQ(reply.predecessor->id, peer(40).id);
+  EXPECT_EQ(reply.successors.size(), 3u);
+}
+
+TEST_F(ChordNodeTiming, StateQueryPendingAnswersBusy) {
+  (void)start_stabilize();
+  node.on_message(peer(45).endpoint, GetStateRequest{5});
+  EXPECT_EQ(runtime.last<GetStateReply>().second.status, StateStatus::busy);
+  // A liveness ping is still answered at once.
+  node.on_message(peer(45).endpoint, Ping{6});
+  EXPECT_EQ(runtime.last<Pong>().second.request_id, 6u);
+}
+
+TEST_F(ChordNodeTiming, NotifyFromACloserNodeIsAdoptedAndAFartherOneIsChecked) {
+  node.on_message(peer(45).endpoint, Notify{peer(45).id});
+  ASSERT_TRUE(node.predecessor().has_value());
+  EXPECT_EQ(node.predecessor()->id, peer(45).id);
+  const std::size_t pings = runtime.count<Ping>();
+  node.on_message(peer(30).endpoint, Notify{peer(30).id});  // farther: ping 45 first
+  EXPECT_EQ(node.predecessor()->id, peer(45).id);
+  EXPECT_EQ(runtime.count<Ping>(), pings + 1);
+  EXPECT_EQ(runtime.last<Ping>().first, peer(45).endpoint);
+  runtime.advance(config.rpc_timeout + 1ms);
+  node.on_timer(TimerKind::deadlines);  // 45 did not answer: the notifier takes its place
+  EXPECT_EQ(node.predecessor()->id, peer(30).id);
+}
+
+TEST_F(ChordNodeTiming, LeavingPredecessorIsReplacedOnlyOnceItsSuccessorAnswers) {
+  node.on_message(peer(40).endpoint, Leave{peer(40).id, peer(30), {}});
+  EXPECT_FALSE(node.predecessor().has_value());
+  const auto [to, ping] = runtime.last<Ping>();
+  EXPECT_EQ(to, peer(30).endpoint);
+  node.on_message(peer(30).endpoint, Pong{ping.request_id});
+  ASSERT_TRUE(node.predecessor().has_value());
+  EXPECT_EQ(node.predecessor()->id, peer(30).id);
+}
+
+TEST_F(ChordNodeTiming, LookupReportsItsOwnerAndHops) {
+  // Key 65 lies in (60, 70]: our own successor list names 70 as its owner, and the lookup
+  // checks that 70 answers and owns it before reporting.
+  NodeId::Bytes bytes{};
+  bytes[0] = 65;
+  const auto id = node.lookup(NodeId(bytes));
+  ASSERT_TRUE(id.has_value());
+  const auto [to, check] = runtime.last<GetStateRequest>();
+  EXPECT_EQ(to, peer(70).endpoint);
+  node.on_message(peer(70).endpoint, state_reply(check.request_id, {80}, 60));
+  ASSERT_EQ(runtime.reports.size(), 1u);
+  EXPECT_TRUE(runtime.reports[0].ok());
+  EXPECT_EQ(runtime.reports[0].owner.id, peer(70).id);
+  EXPECT_EQ(runtime.reports[0].hops, 1);
+  EXPECT_EQ(runtime.reports[0].lookup_id, *id);
+}
+
+TEST_F(ChordNodeTiming, LookupWhoseOwnerAndCandidatesAreAllDeadFailsWithAReason) {
+  NodeId::Bytes bytes{};
+  bytes[0] = 200;  // beyond our successors: routed through them, all dead
+  ASSERT_TRUE(node.lookup(NodeId(bytes)).has_value());
+  for (int i = 0; i < 40 && runtime.reports.empty(); ++i) {
+    runtime.advance(config.rpc_timeout + 1ms);
+    node.on_timer(TimerKind::deadlines);
+  }
+  ASSERT_EQ(runtime.reports.size(), 1u);
+  EXPECT_FALSE(runtime.reports[0].ok());
+  EXPECT_GT(runtime.reports[0].timeouts, 0);
+}
+
+TEST_F(ChordNodeTiming, LeftNodeAnswersNothing) {
+  node.leave();
+  EXPECT_EQ(node.phase(), ChordNode::Phase::left);
+  EXPECT_GE(runtime.count<Leave>(), 2u);  // told its predecessor and successor
+  const std::size_t sent = runtime.sent.size();
+  node.on_message(peer(45).endpoint, GetStateRequest{1});
+  node.on_message(peer(45).endpoint, Ping{2});
+  node.on_timer(TimerKind::stabilize);
+  EXPECT_EQ(runtime.sent.size(), sent);
+}
+
+}  // namespace
+}  // namespace chord
