@@ -1070,7 +1070,7 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
     peers.push_back(peer);
   }
   std::size_t added = 0;
-  for (std::size_t i = 0; i < successors_.size() && added < ring_fallbacks; ++i) {
+  for (std::size_t i = 0; i < routing_successors && added < ring_fallbacks; ++i) {
     const Peer& peer = successors_[i];
     if (!usable(peer) || !in_open(self_.id, peer.id, key)) continue;
     insert_candidate(peers, peer, key);

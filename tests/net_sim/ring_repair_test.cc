@@ -157,24 +157,34 @@ ChurnResult run_churn(std::uint64_t seed, std::size_t nodes_count, Duration dura
   return result;
 }
 
+// Seeds: CHORDCHAT_SIM_SEEDS (default 1) runs that many more, derived from the first; set
+// it high by hand to hunt for rare interleavings (each failure prints its seed).
+std::uint64_t extra_seeds() {
+  const char* text = std::getenv("CHORDCHAT_SIM_SEEDS");
+  return text == nullptr ? 0 : std::strtoull(text, nullptr, 10);
+}
+
 TEST(SimChurn, InvariantsHoldAtEverySampleAndFailedLookupsAreReported) {
-  const std::uint64_t seed = 700;
-  SCOPED_TRACE(replay_hint(seed));
   const Duration duration = small_scale() ? Duration(120s) : Duration(600s);
-  // One join and one crash per stabilization period on average, on 300 nodes (r = 8).
-  const ChurnResult churn = run_churn(seed, 300, duration, 1.0);
-  EXPECT_GT(churn.crashes, 50u);
-  EXPECT_GT(churn.joins, 50u);
-  EXPECT_EQ(churn.invariant_breaks, 0u) << "of " << churn.samples << " samples";
-  const auto& t = churn.tally;
-  const double failed = static_cast<double>(t.failed + t.wrong) / static_cast<double>(t.done);
-  EXPECT_LT(failed, 0.01) << t.describe();
-  std::printf(
-      "[ churn ] 300 nodes, 1 join + 1 crash /s for %.0f s (%zu joins, %zu crashes, %zu "
-      "refused by the fault budget): %s; failed or wrong %.3f%%; invariants held at "
-      "%zu/%zu samples\n",
-      std::chrono::duration<double>(duration).count(), churn.joins, churn.crashes, churn.refused,
-      t.describe().c_str(), 100 * failed, churn.samples - churn.invariant_breaks, churn.samples);
+  for (std::uint64_t round = 0; round <= extra_seeds(); ++round) {
+    const std::uint64_t seed = round == 0 ? 700 : mix_seed(700, round);
+    SCOPED_TRACE(replay_hint(seed));
+    // One join and one crash per stabilization period on average, on 300 nodes (r = 8).
+    const ChurnResult churn = run_churn(seed, 300, duration, 1.0);
+    EXPECT_GT(churn.crashes, 50u);
+    EXPECT_GT(churn.joins, 50u);
+    EXPECT_EQ(churn.invariant_breaks, 0u) << "of " << churn.samples << " samples";
+    const auto& t = churn.tally;
+    const double failed = static_cast<double>(t.failed + t.wrong) / static_cast<double>(t.done);
+    EXPECT_LT(failed, 0.01) << t.describe();
+    std::printf(
+        "[ churn ] seed %llu: 300 nodes, 1 join + 1 crash /s for %.0f s (%zu joins, %zu "
+        "crashes, %zu refused by the fault budget): %s; failed or wrong %.3f%%; "
+        "invariants held at %zu/%zu samples\n",
+        static_cast<unsigned long long>(seed), std::chrono::duration<double>(duration).count(),
+        churn.joins, churn.crashes, churn.refused, t.describe().c_str(), 100 * failed,
+        churn.samples - churn.invariant_breaks, churn.samples);
+  }
 }
 
 TEST(SimDeterminism, SameSeedSameTraceOtherSeedOtherTrace) {
@@ -223,6 +233,7 @@ struct SmallRing {
     sim.join(node(value), bootstrap);
   }
   bool becomes_ideal(std::size_t members, Duration limit = 120s) {
+    SCOPED_TRACE(replay_hint(900));
     return sim
         .run_until_true(
             [&] {
@@ -315,6 +326,7 @@ namespace {
 using namespace testing;
 
 TEST(SimMessyTiming, MessagesToACrashedNodeVanishAndItsPeersRouteAround) {
+  SCOPED_TRACE(replay_hint(1000));
   Simulator sim(repair_config(1000));
   SimRandom random(1000);
   const auto nodes = ideal_ring_with_bootstrap(sim, 30, random);
@@ -329,6 +341,7 @@ TEST(SimMessyTiming, MessagesToACrashedNodeVanishAndItsPeersRouteAround) {
 }
 
 TEST(SimMessyTiming, NodeRejoiningWithTheSameIdIsTakenBackIn) {
+  SCOPED_TRACE(replay_hint(1001));
   Simulator sim(repair_config(1001));
   SimRandom random(1001);
   const auto nodes = ideal_ring_with_bootstrap(sim, 50, random);
