@@ -318,6 +318,10 @@ void ChordNode::on_timer(TimerKind kind) {
     case TimerKind::join_retry:
       if (phase_ == Phase::joining) start_join_round();
       return;
+    case TimerKind::replicate:
+    case TimerKind::lease_sweep:
+    case TimerKind::dht_deadlines:
+      return;  // the DHT's (core/peer_node.h), not the ring's
     case TimerKind::count_:
       break;
   }

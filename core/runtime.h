@@ -41,7 +41,10 @@ enum class TimerKind : std::uint8_t {
   check_ring,  // partition healing: look ourselves up through a remembered peer
   deadlines,   // the earliest RPC or lookup deadline
   join_retry,
-  count_,  // number of kinds; not a kind
+  replicate,      // DHT: push our primary records to our replicas
+  lease_sweep,    // DHT: drop records whose lease ran out
+  dht_deadlines,  // DHT: the earliest operation deadline
+  count_,         // number of kinds; not a kind
 };
 inline constexpr std::size_t timer_kinds = static_cast<std::size_t>(TimerKind::count_);
 
@@ -69,6 +72,22 @@ struct LookupResult {
   bool ok() const { return failure == LookupFailure::none; }
 };
 
+enum class DhtOperation : std::uint8_t { put, get, remove };
+
+// A completed DHT operation (core/peer_node.h), handed over by Runtime::report_dht.
+struct DhtResult {
+  std::uint64_t operation_id = 0;
+  DhtOperation operation = DhtOperation::get;
+  NodeId key;
+  DhtStatus status = DhtStatus::ok;  // not_found for a get of nothing; busy if out of attempts
+  std::string value;                 // get: the value found
+  std::uint32_t lease_ms = 0;        // get: the lease left
+  Peer stored_at;                    // the node that answered last
+  std::uint8_t attempts = 0;         // lookups it took (1 when nothing went wrong)
+  Duration latency{0};
+  bool ok() const { return status == DhtStatus::ok; }
+};
+
 // Changes of a node's membership, for whoever embeds it.
 enum class NodeNotice : std::uint8_t {
   joined,             // became a ring member (create_ring, join, or rejoin)
@@ -87,6 +106,7 @@ class Runtime {
   virtual std::uint64_t random() = 0;
   virtual void report(const LookupResult& result) = 0;
   virtual void notice(NodeNotice notice) = 0;
+  virtual void report_dht(const DhtResult& result) = 0;
 };
 
 // Uniform in [0, bound), unbiased (rejection on the top of the range). REQUIRES: bound > 0.

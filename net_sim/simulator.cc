@@ -15,9 +15,10 @@ constexpr NodeIndex nodes_max = 1u << 24;  // 10.x.y.z: 24 bits of address
 
 Simulator::Simulator(const SimConfig& config)
     : config_(config),
+      node_config_{config.chord, config.dht},
       network_random_(mix_seed(config.seed, 1)),
       id_random_(mix_seed(config.seed, 2)) {
-  CHORD_ASSERT(validate(config.chord) == nullptr);
+  CHORD_ASSERT(validate(node_config_) == nullptr);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -61,6 +62,11 @@ std::optional<NodeIndex> Simulator::index_of(const Endpoint& endpoint) const {
 
 ChordNode* Simulator::node(NodeIndex index) {
   Slot& slot = slots_[index];
+  return slot.node ? &slot.node->chord() : nullptr;
+}
+
+PeerNode* Simulator::peer(NodeIndex index) {
+  Slot& slot = slots_[index];
   return slot.node ? &*slot.node : nullptr;
 }
 
@@ -68,9 +74,9 @@ void Simulator::start(NodeIndex index) {
   Slot& slot = slots_[index];
   CHORD_ASSERT(!slot.node);
   slot.random = SimRandom(mix_seed(config_.seed, index + 1000, slot.incarnation));
-  slot.node.emplace(config_.chord, slot.runtime, Peer{slot.id, endpoint_of(index)});
-  slot.node->set_maintenance_paused(paused_);
-  table_[index] = &*slot.node;
+  slot.node.emplace(node_config_, slot.runtime, Peer{slot.id, endpoint_of(index)});
+  slot.node->chord().set_maintenance_paused(paused_);
+  table_[index] = &slot.node->chord();
 }
 
 void Simulator::record_departure(NodeIndex index) {
@@ -118,7 +124,7 @@ void Simulator::set_bootstrap(NodeIndex index, std::span<const NodeIndex> bootst
   std::vector<Endpoint> endpoints;
   for (NodeIndex b : bootstrap)
     endpoints.push_back(endpoint_of(b));
-  slots_[index].node->set_bootstrap(endpoints);
+  slots_[index].node->chord().set_bootstrap(endpoints);
 }
 
 void Simulator::crash(NodeIndex index) {
@@ -167,7 +173,7 @@ void Simulator::build_ideal_ring(std::span<const NodeIndex> members) {
     }
     std::optional<Peer> predecessor;
     if (count > 1) predecessor = peer(position + count - 1);
-    slots_[index].node->install_state(predecessor, successors, fingers);
+    slots_[index].node->chord().install_state(predecessor, successors, fingers);
   }
   membership_changed();
 }
@@ -189,7 +195,7 @@ void Simulator::heal() {
 void Simulator::set_maintenance_paused(bool paused) {
   paused_ = paused;
   for (Slot& slot : slots_) {
-    if (slot.node) slot.node->set_maintenance_paused(paused);
+    if (slot.node) slot.node->chord().set_maintenance_paused(paused);
   }
 }
 
@@ -273,13 +279,17 @@ void Simulator::NodeRuntime::notice(NodeNotice) {
   simulator_.membership_changed();
 }
 
+void Simulator::NodeRuntime::report_dht(const DhtResult& result) {
+  if (simulator_.on_dht) simulator_.on_dht(index_, result);
+}
+
 // ---------------------------------------------------------------------------------------
 // Running
 
 Result<std::uint64_t> Simulator::lookup(NodeIndex index, const NodeId& key) {
   ChordNode* n = node(index);
   if (n == nullptr) return Error{Errc::not_member, "node not running"};
-  return n->lookup(key);
+  return n->lookup(key);  // through the PeerNode's ring runtime: reported as a lookup
 }
 
 void Simulator::mix_trace(std::uint64_t value) {

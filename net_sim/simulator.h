@@ -19,7 +19,7 @@
 #include <span>
 #include <vector>
 
-#include "core/chord_node.h"
+#include "core/peer_node.h"
 #include "net_sim/event_queue.h"
 #include "net_sim/network_model.h"
 #include "net_sim/oracle.h"
@@ -33,6 +33,7 @@ struct SimConfig {
   std::uint64_t seed = 1;
   NetworkConfig network;
   ChordConfig chord;
+  DhtConfig dht;
 };
 
 // Counters the simulator keeps; every figure is deterministic for a scenario and seed.
@@ -75,8 +76,10 @@ class Simulator {
   std::size_t node_count() const { return slots_.size(); }
   Endpoint endpoint_of(NodeIndex index) const;
   const NodeId& id_of(NodeIndex index) const { return slots_[index].id; }
-  // The node's state, or nullptr if it is not running (crashed, left, never started).
+  // The node's ring state, or nullptr if it is not running (crashed, left, never started).
   ChordNode* node(NodeIndex index);
+  // The whole peer (ring and records), or nullptr if it is not running.
+  PeerNode* peer(NodeIndex index);
   bool is_running(NodeIndex index) const { return slots_[index].node.has_value(); }
 
   void create_ring(NodeIndex index);
@@ -105,6 +108,8 @@ class Simulator {
   Result<std::uint64_t> lookup(NodeIndex index, const NodeId& key);
   // Called with every completed lookup and the oracle's verdict (tests, metrics).
   std::function<void(const CheckedLookup&)> on_lookup;
+  // Called with every completed DHT operation, and the node that ran it.
+  std::function<void(NodeIndex, const DhtResult&)> on_dht;
 
   // ---- Running ----
 
@@ -137,6 +142,7 @@ class Simulator {
     std::uint64_t random() override;
     void report(const LookupResult& result) override;
     void notice(NodeNotice notice) override;
+    void report_dht(const DhtResult& result) override;
 
    private:
     Simulator& simulator_;
@@ -147,7 +153,7 @@ class Simulator {
     Slot(Simulator& simulator, NodeIndex index, const NodeId& node_id)
         : runtime(simulator, index), id(node_id), random(0) {}
     NodeRuntime runtime;
-    std::optional<ChordNode> node;
+    std::optional<PeerNode> node;
     NodeId id;
     std::uint32_t incarnation = 0;
     std::uint8_t group = 0;
@@ -172,6 +178,7 @@ class Simulator {
   void mix_trace(std::uint64_t value);
 
   SimConfig config_;
+  NodeConfig node_config_;
   SimRandom network_random_;
   SimRandom id_random_;
   EventQueue queue_;

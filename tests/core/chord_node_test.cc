@@ -27,6 +27,7 @@ class ScriptedRuntime : public Runtime {
   }
   void report(const LookupResult& result) override { reports.push_back(result); }
   void notice(NodeNotice notice) override { notices.push_back(notice); }
+  void report_dht(const DhtResult& result) override { dht_reports.push_back(result); }
 
   void advance(Duration by) { now_ += by; }
   // The last message sent of type T, and to whom.
@@ -50,6 +51,7 @@ class ScriptedRuntime : public Runtime {
   std::map<TimerKind, Time> timers;
   std::vector<LookupResult> reports;
   std::vector<NodeNotice> notices;
+  std::vector<DhtResult> dht_reports;
 
  private:
   Time now_{std::chrono::seconds(100)};

@@ -212,6 +212,7 @@ struct SmallRing {
   static SimConfig make_config(std::uint32_t r, std::uint64_t seed) {
     SimConfig config = repair_config(seed);
     config.chord.successor_list_length = r;
+    config.dht.replicas = std::min<std::uint32_t>(config.dht.replicas, r);
     return config;
   }
   NodeIndex node(unsigned value) {

@@ -1,0 +1,476 @@
+#include "core/peer_node.h"
+
+#include <algorithm>
+
+#include "core/ring_interval.h"
+
+namespace chord {
+namespace {
+
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <typename... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace
+
+const char* validate(const NodeConfig& config) {
+  if (const char* why = validate(config.chord)) return why;
+  const DhtConfig& dht = config.dht;
+  if (dht.replicas > config.chord.successor_list_length) {
+    return "dht.replicas must not exceed the successor list length (replicas are successors)";
+  }
+  if (dht.records_max < 1) return "dht.records_max must be at least 1";
+  if (dht.value_bytes_max > record_value_bytes_max) return "dht.value_bytes_max over 1024";
+  if (dht.replicate_period <= Duration(0)) return "dht.replicate_period must be positive";
+  if (dht.lease_sweep_period <= Duration(0)) return "dht.lease_sweep_period must be positive";
+  if (dht.request_timeout <= Duration(0)) return "dht.request_timeout must be positive";
+  if (dht.attempts_max < 1 || dht.attempts_max > 16) return "dht.attempts_max must be in [1, 16]";
+  if (dht.operations_max < 1) return "dht.operations_max must be at least 1";
+  return nullptr;
+}
+
+PeerNode::PeerNode(const NodeConfig& config, Runtime& runtime, const Peer& self)
+    : config_(config),
+      runtime_(runtime),
+      ring_runtime_(*this),
+      chord_(config.chord, ring_runtime_, self),
+      store_(config.dht.records_max, config.dht.value_bytes_max),
+      next_request_id_(runtime.random()) {
+  CHORD_ASSERT(validate(config) == nullptr);
+}
+
+// ---------------------------------------------------------------------------------------
+// Inputs
+
+void PeerNode::on_message(const Endpoint& from, const Message& message) {
+  std::visit(Overloaded{
+                 [&](const DhtPut& m) { on_put(from, m); },
+                 [&](const DhtGet& m) { on_get(from, m); },
+                 [&](const DhtRemove& m) { on_remove(from, m); },
+                 [&](const RecordTransfer& m) { on_transfer(from, m); },
+                 [&](const DhtPutReply& m) {
+                   on_operation_reply(from, m.request_id, m.status, nullptr, 0);
+                 },
+                 [&](const DhtGetReply& m) {
+                   on_operation_reply(from, m.request_id, m.status, &m.value, m.lease_ms);
+                 },
+                 [&](const DhtRemoveReply& m) {
+                   on_operation_reply(from, m.request_id, m.status, nullptr, 0);
+                 },
+                 [&](const RecordTransferAck&) {},  // transfers are repeated, not retried
+                 [&](const auto&) { chord_.on_message(from, message); },
+             },
+             message);
+  after_input();
+}
+
+void PeerNode::on_timer(TimerKind kind) {
+  const bool member = chord_.phase() == ChordNode::Phase::member;
+  switch (kind) {
+    case TimerKind::replicate:
+      if (member) replicate();
+      break;
+    case TimerKind::lease_sweep:
+      if (member) {
+        store_.expire(runtime_.now());
+        runtime_.set_timer(TimerKind::lease_sweep, runtime_.now() + config_.dht.lease_sweep_period);
+      }
+      break;
+    case TimerKind::dht_deadlines:
+      armed_deadline_ = Time::max();
+      expire_operations();
+      arm_deadlines();
+      break;
+    default:
+      chord_.on_timer(kind);
+      break;
+  }
+  after_input();
+}
+
+void PeerNode::on_notice(NodeNotice notice) {
+  if (notice == NodeNotice::joined) {
+    joined_at_ = runtime_.now();
+    last_predecessor_ = chord_.predecessor();
+    const auto period = static_cast<std::uint64_t>(config_.dht.replicate_period.count());
+    runtime_.set_timer(
+        TimerKind::replicate,
+        runtime_.now() + Duration(static_cast<std::int64_t>(uniform(runtime_, period))));
+    runtime_.set_timer(TimerKind::lease_sweep, runtime_.now() + config_.dht.lease_sweep_period);
+  }
+  runtime_.notice(notice);
+}
+
+void PeerNode::after_input() {
+  if (chord_.phase() != ChordNode::Phase::member) return;
+  const auto& predecessor = chord_.predecessor();
+  if (!predecessor) return;  // keep the old one: a new one is compared with it
+  if (last_predecessor_ && last_predecessor_->id == predecessor->id) return;
+  // A node joined between our old predecessor and us: it owns (old, new] now. We keep our
+  // copies: as its successor we are one of its replicas.
+  if (last_predecessor_ && in_open(last_predecessor_->id, predecessor->id, chord_.self().id)) {
+    send_records(*predecessor, TransferKind::handover, last_predecessor_->id, predecessor->id);
+  }
+  last_predecessor_ = predecessor;
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests served
+
+bool PeerNode::responsible_for(const NodeId& key) const {
+  if (chord_.phase() != ChordNode::Phase::member) return false;
+  if (chord_.successors().empty()) return true;  // alone: every key
+  const auto& predecessor = chord_.predecessor();
+  if (!predecessor) return true;  // not known yet: the lookup that sent it here decides
+  return in_open_closed(predecessor->id, key, chord_.self().id);
+}
+
+DhtStatus PeerNode::store_primary(const Record& record) {
+  const DhtStatus status = store_.put(record, runtime_.now());
+  if (status == DhtStatus::ok) replicate_one(record);
+  return status;
+}
+
+DhtStatus PeerNode::remove_primary(const NodeId& key, std::uint64_t owner) {
+  const DhtStatus status = store_.remove(key, owner, runtime_.now());
+  if (status == DhtStatus::ok && responsible_for(key)) forward_remove(key, owner);
+  if (status == DhtStatus::not_found && !responsible_for(key)) return DhtStatus::not_responsible;
+  return status;
+}
+
+void PeerNode::on_put(const Endpoint& from, const DhtPut& request) {
+  DhtPutReply reply{request.request_id, DhtStatus::busy};
+  if (chord_.phase() == ChordNode::Phase::member) {
+    reply.status = responsible_for(request.record.key) ? store_primary(request.record)
+                                                       : DhtStatus::not_responsible;
+  }
+  runtime_.send(from, reply);
+}
+
+void PeerNode::on_get(const Endpoint& from, const DhtGet& request) {
+  DhtGetReply reply{request.request_id, DhtStatus::busy, 0, {}};
+  const Time now = runtime_.now();
+  if (chord_.phase() == ChordNode::Phase::member) {
+    if (const StoredRecord* stored = store_.get(request.key, now)) {
+      reply.status = DhtStatus::ok;
+      reply.value = stored->value;
+      reply.lease_ms = static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(stored->expires - now).count());
+    } else if (!responsible_for(request.key)) {
+      reply.status = DhtStatus::not_responsible;
+    } else if (now - joined_at_ < config_.dht.handover_grace && !chord_.successors().empty() &&
+               chord_.successors().front().endpoint != from &&
+               operations_.size() < config_.dht.operations_max) {
+      // We took this range over moments ago and its records may still be on their way:
+      // ask the successor that held it.
+      Operation forward;
+      forward.id = next_operation_id_++;
+      forward.kind = DhtOperation::get;
+      forward.record.key = request.key;
+      forward.started = now;
+      forward.attempts = static_cast<std::uint8_t>(config_.dht.attempts_max);  // no retries
+      forward.reply_to = from;
+      forward.reply_id = request.request_id;
+      forward.target = chord_.successors().front();
+      operations_.push_back(forward);
+      send_operation_request(operations_.back());
+      return;
+    } else {
+      reply.status = DhtStatus::not_found;
+    }
+  }
+  runtime_.send(from, std::move(reply));
+}
+
+void PeerNode::on_remove(const Endpoint& from, const DhtRemove& request) {
+  DhtRemoveReply reply{request.request_id, DhtStatus::busy};
+  if (chord_.phase() == ChordNode::Phase::member) {
+    reply.status = remove_primary(request.key, request.owner);
+  }
+  runtime_.send(from, reply);
+}
+
+void PeerNode::on_transfer(const Endpoint& from, const RecordTransfer& transfer) {
+  const Time now = runtime_.now();
+  for (const Record& record : transfer.records) {
+    // A replica or a handover: the sender was responsible. A newer copy here wins.
+    (void)store_.put(record, now);
+  }
+  runtime_.send(from, RecordTransferAck{transfer.request_id, DhtStatus::ok});
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations
+
+Result<std::uint64_t> PeerNode::put(const Record& record) {
+  Operation operation;
+  operation.kind = DhtOperation::put;
+  operation.record = record;
+  return start(std::move(operation));
+}
+
+Result<std::uint64_t> PeerNode::get(const NodeId& key) {
+  Operation operation;
+  operation.kind = DhtOperation::get;
+  operation.record.key = key;
+  return start(std::move(operation));
+}
+
+Result<std::uint64_t> PeerNode::remove(const NodeId& key, std::uint64_t owner) {
+  Operation operation;
+  operation.kind = DhtOperation::remove;
+  operation.record.key = key;
+  operation.record.owner = owner;
+  return start(std::move(operation));
+}
+
+Result<std::uint64_t> PeerNode::start(Operation operation) {
+  if (chord_.phase() != ChordNode::Phase::member) {
+    return Error{Errc::not_member, "not a ring member"};
+  }
+  if (operations_.size() >= config_.dht.operations_max) {
+    return Error{Errc::queue_full, "too many DHT operations"};
+  }
+  operation.id = next_operation_id_++;
+  operation.started = runtime_.now();
+  const std::uint64_t id = operation.id;
+  operations_.push_back(std::move(operation));
+  attempt(operations_.back());
+  return id;
+}
+
+void PeerNode::attempt(Operation& operation) {
+  const std::uint64_t id = operation.id;
+  if (operation.attempts >= config_.dht.attempts_max) {
+    finish(id, DhtStatus::busy);
+    return;
+  }
+  ++operation.attempts;
+  const std::uint8_t attempts = operation.attempts;
+  operation.request_id = 0;
+  operation.lookup_id = 0;
+  const NodeId key = operation.record.key;
+  attempting_ = id;
+  const auto lookup = chord_.lookup(key);
+  attempting_ = 0;
+  if (!lookup) {
+    if (find_operation(id) != nullptr) finish(id, DhtStatus::busy);
+    return;
+  }
+  // A lookup answered inside lookup() (the key is ours) has already moved the operation on:
+  // it finished, sent its request, or started another attempt. Otherwise it waits.
+  Operation* still = find_operation(id);
+  if (still != nullptr && still->attempts == attempts && still->request_id == 0 &&
+      still->lookup_id == 0) {
+    still->lookup_id = *lookup;
+  }
+}
+
+void PeerNode::on_lookup_done(const LookupResult& result) {
+  Operation* operation = nullptr;
+  for (Operation& candidate : operations_) {
+    if (candidate.lookup_id != 0 && candidate.lookup_id == result.lookup_id) {
+      operation = &candidate;
+    }
+  }
+  if (operation == nullptr && attempting_ != 0 && result.purpose == LookupPurpose::user) {
+    operation = find_operation(attempting_);  // answered inside ChordNode::lookup
+    attempting_ = 0;
+  }
+  if (operation == nullptr) {
+    runtime_.report(result);  // a lookup of our user, or of the ring itself
+    return;
+  }
+  operation->lookup_id = 0;
+  if (!result.ok()) {
+    attempt(*operation);
+    return;
+  }
+  operation->target = result.owner;
+  if (result.owner.id != chord_.self().id) {
+    send_operation_request(*operation);
+    return;
+  }
+  // We own the key: serve it here.
+  const Time now = runtime_.now();
+  switch (operation->kind) {
+    case DhtOperation::put:
+      finish(operation->id, store_primary(operation->record));
+      return;
+    case DhtOperation::remove:
+      finish(operation->id, remove_primary(operation->record.key, operation->record.owner));
+      return;
+    case DhtOperation::get: {
+      const StoredRecord* stored = store_.get(operation->record.key, now);
+      if (stored == nullptr) {
+        finish(operation->id, DhtStatus::not_found);
+        return;
+      }
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(stored->expires - now);
+      finish(operation->id, DhtStatus::ok, stored->value, static_cast<std::uint32_t>(left.count()));
+      return;
+    }
+  }
+}
+
+void PeerNode::send_operation_request(Operation& operation) {
+  const RequestId id = next_request_id_++;
+  operation.request_id = id;
+  operation.deadline = runtime_.now() + config_.dht.request_timeout;
+  switch (operation.kind) {
+    case DhtOperation::put:
+      runtime_.send(operation.target.endpoint, DhtPut{id, operation.record});
+      break;
+    case DhtOperation::get:
+      runtime_.send(operation.target.endpoint, DhtGet{id, operation.record.key});
+      break;
+    case DhtOperation::remove:
+      runtime_.send(operation.target.endpoint,
+                    DhtRemove{id, operation.record.key, operation.record.owner});
+      break;
+  }
+  arm_deadlines();
+}
+
+void PeerNode::on_operation_reply(const Endpoint& from, RequestId id, DhtStatus status,
+                                  const std::string* value, std::uint32_t lease_ms) {
+  for (Operation& operation : operations_) {
+    if (operation.request_id != id || operation.request_id == 0) continue;
+    if (operation.target.endpoint != from) return;  // not whom we asked: ignore
+    operation.request_id = 0;
+    if (status == DhtStatus::not_responsible || status == DhtStatus::busy) {
+      retry_or_finish(operation, status);
+      return;
+    }
+    finish(operation.id, status, value != nullptr ? *value : std::string(), lease_ms);
+    return;
+  }
+}
+
+void PeerNode::retry_or_finish(Operation& operation, DhtStatus status) {
+  if (operation.reply_to) {  // a forwarded get is not retried: the requester will retry
+    finish(operation.id, status == DhtStatus::busy ? DhtStatus::not_found : status);
+    return;
+  }
+  attempt(operation);
+}
+
+void PeerNode::finish(std::uint64_t operation_id, DhtStatus status, const std::string& value,
+                      std::uint32_t lease_ms) {
+  const auto it = std::find_if(operations_.begin(), operations_.end(),
+                               [&](const Operation& o) { return o.id == operation_id; });
+  CHORD_ASSERT(it != operations_.end());
+  const Operation operation = *it;
+  operations_.erase(it);
+  if (operation.reply_to) {
+    runtime_.send(*operation.reply_to, DhtGetReply{operation.reply_id, status, lease_ms, value});
+    return;
+  }
+  DhtResult result;
+  result.operation_id = operation.id;
+  result.operation = operation.kind;
+  result.key = operation.record.key;
+  result.status = status;
+  result.value = value;
+  result.lease_ms = lease_ms;
+  result.stored_at = operation.target;
+  result.attempts = operation.attempts;
+  result.latency = runtime_.now() - operation.started;
+  runtime_.report_dht(result);
+}
+
+void PeerNode::expire_operations() {
+  const Time now = runtime_.now();
+  std::vector<std::uint64_t> late;
+  for (const Operation& operation : operations_) {
+    if (operation.request_id != 0 && operation.deadline <= now) late.push_back(operation.id);
+  }
+  for (std::uint64_t id : late) {
+    Operation* operation = find_operation(id);
+    if (operation == nullptr) continue;
+    operation->request_id = 0;
+    retry_or_finish(*operation, DhtStatus::busy);  // the owner did not answer: look again
+  }
+}
+
+void PeerNode::arm_deadlines() {
+  Time earliest = Time::max();
+  for (const Operation& operation : operations_) {
+    if (operation.request_id != 0) earliest = std::min(earliest, operation.deadline);
+  }
+  if (earliest < armed_deadline_) {
+    armed_deadline_ = earliest;
+    runtime_.set_timer(TimerKind::dht_deadlines, earliest);
+  }
+}
+
+PeerNode::Operation* PeerNode::find_operation(std::uint64_t id) {
+  for (Operation& operation : operations_) {
+    if (operation.id == id) return &operation;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------
+// Replication and hand-over
+
+void PeerNode::leave() {
+  if (chord_.phase() == ChordNode::Phase::member && !chord_.successors().empty()) {
+    const NodeId& self = chord_.self().id;
+    send_records(chord_.successors().front(), TransferKind::handover, self, self);
+  }
+  while (!operations_.empty())
+    finish(operations_.front().id, DhtStatus::busy);
+  chord_.leave();
+}
+
+void PeerNode::replicate() {
+  runtime_.set_timer(TimerKind::replicate, runtime_.now() + config_.dht.replicate_period);
+  const auto& predecessor = chord_.predecessor();
+  if (!predecessor) return;  // our range is not known: wait
+  const auto successors = chord_.successors();
+  const std::size_t copies = std::min<std::size_t>(config_.dht.replicas, successors.size());
+  for (std::size_t i = 0; i < copies; ++i) {
+    send_records(successors[i], TransferKind::replica, predecessor->id, chord_.self().id);
+  }
+}
+
+void PeerNode::send_records(const Peer& to, TransferKind kind, const NodeId& from_key,
+                            const NodeId& to_key) {
+  if (to.id == chord_.self().id) return;
+  RecordTransfer chunk{0, kind, {}};
+  store_.for_each_in(from_key, to_key, runtime_.now(), [&](const Record& record) {
+    chunk.records.push_back(record);
+    if (chunk.records.full()) {
+      runtime_.send(to.endpoint, chunk);
+      chunk.records.clear();
+    }
+  });
+  if (!chunk.records.empty()) runtime_.send(to.endpoint, std::move(chunk));
+}
+
+void PeerNode::replicate_one(const Record& record) {
+  const auto successors = chord_.successors();
+  const std::size_t copies = std::min<std::size_t>(config_.dht.replicas, successors.size());
+  for (std::size_t i = 0; i < copies; ++i) {
+    if (successors[i].id == chord_.self().id) continue;
+    RecordTransfer transfer{0, TransferKind::replica, {}};
+    transfer.records.push_back(record);
+    runtime_.send(successors[i].endpoint, std::move(transfer));
+  }
+}
+
+void PeerNode::forward_remove(const NodeId& key, std::uint64_t owner) {
+  const auto successors = chord_.successors();
+  const std::size_t copies = std::min<std::size_t>(config_.dht.replicas, successors.size());
+  for (std::size_t i = 0; i < copies; ++i) {
+    if (successors[i].id == chord_.self().id) continue;
+    runtime_.send(successors[i].endpoint, DhtRemove{0, key, owner});  // its reply is ignored
+  }
+}
+
+}  // namespace chord

@@ -1,0 +1,159 @@
+// PeerNode: a whole chordchat peer as a state machine: the Chord ring (ChordNode), the DHT
+// records it stores (RecordStore) and the DHT operations it runs for its user.
+//
+// Like ChordNode it touches nothing but the Runtime it is given, which must outlive it. It
+// stands between that Runtime and its ChordNode (a decorator): the ring's timers and
+// messages pass through, and the lookups the DHT starts come back here instead of going out.
+//
+// Records: the node responsible for a key (key in (predecessor, self]) stores it and copies
+// it to its first k successors at once and every replicate_period; a replica whose primary
+// crashed is served by the next node, which becomes responsible and re-replicates. A node
+// that sees a new predecessor join between it and its old one hands that range over. On a
+// graceful leave all records move to the successor. Leases are kept by every holder; a
+// record not renewed by its owner expires everywhere. Removal is applied by the primary and
+// its replicas. A node that joined within handover_grace answers a miss by asking its
+// successor, which held the range until then.
+//
+// Operations: put, get and remove look the key up, send the request to the owner found and
+// retry with a fresh lookup when the owner is gone or says it is not responsible, up to
+// attempts_max lookups. Every operation ends with one DhtResult through report_dht.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/chord_node.h"
+#include "core/record_store.h"
+
+namespace chord {
+
+struct DhtConfig {
+  std::uint32_t replicas = 3;  // k: copies beyond the primary
+  std::uint32_t records_max = 10000;
+  std::uint32_t value_bytes_max = record_value_bytes_max;
+  Duration replicate_period = std::chrono::seconds(5);
+  Duration lease_sweep_period = std::chrono::seconds(1);
+  Duration request_timeout = std::chrono::seconds(1);
+  std::uint32_t attempts_max = 4;  // lookups one operation may take
+  Duration handover_grace = std::chrono::seconds(10);
+  std::uint32_t operations_max = 256;  // operations in progress; more get queue_full
+};
+
+struct NodeConfig {
+  ChordConfig chord;
+  DhtConfig dht;
+};
+
+// Why `config` is unusable, or nullptr.
+const char* validate(const NodeConfig& config);
+
+class PeerNode {
+ public:
+  // REQUIRES: validate(config) == nullptr. `config` and `runtime` outlive the node.
+  PeerNode(const NodeConfig& config, Runtime& runtime, const Peer& self);
+  PeerNode(const PeerNode&) = delete;
+  PeerNode& operator=(const PeerNode&) = delete;
+
+  ChordNode& chord() { return chord_; }
+  const ChordNode& chord() const { return chord_; }
+  const RecordStore& records() const { return store_; }
+
+  // ---- API ----
+  void create_ring() { chord_.create_ring(); }
+  void join(std::span<const Endpoint> bootstrap) { chord_.join(bootstrap); }
+  // Hands every record to the successor, then leaves the ring.
+  void leave();
+  // Each returns the operation id its DhtResult will carry. Errors: queue_full, not_member.
+  Result<std::uint64_t> put(const Record& record);
+  Result<std::uint64_t> get(const NodeId& key);
+  Result<std::uint64_t> remove(const NodeId& key, std::uint64_t owner);
+
+  // ---- Inputs ----
+  void on_message(const Endpoint& from, const Message& message);
+  void on_timer(TimerKind kind);
+
+ private:
+  // What the ring sees as its runtime: everything passes through to the real one, except
+  // the results of the lookups this node started for DHT operations.
+  class RingRuntime final : public Runtime {
+   public:
+    explicit RingRuntime(PeerNode& node) : node_(node) {}
+    Time now() const override { return node_.runtime_.now(); }
+    void send(const Endpoint& to, Message&& message) override {
+      node_.runtime_.send(to, std::move(message));
+    }
+    void set_timer(TimerKind kind, Time at) override { node_.runtime_.set_timer(kind, at); }
+    void cancel_timer(TimerKind kind) override { node_.runtime_.cancel_timer(kind); }
+    std::uint64_t random() override { return node_.runtime_.random(); }
+    void report(const LookupResult& result) override { node_.on_lookup_done(result); }
+    void notice(NodeNotice notice) override { node_.on_notice(notice); }
+    void report_dht(const DhtResult& result) override { node_.runtime_.report_dht(result); }
+
+   private:
+    PeerNode& node_;
+  };
+
+  struct Operation {
+    std::uint64_t id = 0;
+    DhtOperation kind = DhtOperation::get;
+    Record record;                // put: the record; remove: key and owner
+    std::uint64_t lookup_id = 0;  // the lookup in progress, or 0
+    RequestId request_id = 0;     // the request in flight, or 0
+    Peer target;                  // whom the request went to
+    Time started;
+    Time deadline;  // of the request in flight
+    std::uint8_t attempts = 0;
+    // A get this node forwards for a requester while it takes over a range (handover grace).
+    std::optional<Endpoint> reply_to;
+    RequestId reply_id = 0;
+  };
+
+  void on_lookup_done(const LookupResult& result);
+  void on_notice(NodeNotice notice);
+  void after_input();  // reacts to a predecessor that changed during the input
+
+  // Requests served.
+  void on_put(const Endpoint& from, const DhtPut& request);
+  void on_get(const Endpoint& from, const DhtGet& request);
+  void on_remove(const Endpoint& from, const DhtRemove& request);
+  void on_transfer(const Endpoint& from, const RecordTransfer& transfer);
+  DhtStatus store_primary(const Record& record);
+  DhtStatus remove_primary(const NodeId& key, std::uint64_t owner);
+  bool responsible_for(const NodeId& key) const;
+
+  // Operations run.
+  Result<std::uint64_t> start(Operation operation);
+  void attempt(Operation& operation);
+  void send_operation_request(Operation& operation);
+  void on_operation_reply(const Endpoint& from, RequestId id, DhtStatus status,
+                          const std::string* value, std::uint32_t lease_ms);
+  void retry_or_finish(Operation& operation, DhtStatus status);
+  void finish(std::uint64_t operation_id, DhtStatus status, const std::string& value = {},
+              std::uint32_t lease_ms = 0);
+  void expire_operations();
+  void arm_deadlines();
+  Operation* find_operation(std::uint64_t id);
+
+  // Replication.
+  void replicate();
+  void send_records(const Peer& to, TransferKind kind, const NodeId& from_key,
+                    const NodeId& to_key);
+  void replicate_one(const Record& record);
+  void forward_remove(const NodeId& key, std::uint64_t owner);
+
+  const NodeConfig& config_;
+  Runtime& runtime_;
+  RingRuntime ring_runtime_;
+  ChordNode chord_;
+  RecordStore store_;
+  std::vector<Operation> operations_;
+  std::uint64_t next_operation_id_ = 1;
+  std::uint64_t attempting_ = 0;  // the operation whose lookup ChordNode::lookup is running
+  RequestId next_request_id_;
+  std::optional<Peer> last_predecessor_;
+  Time joined_at_{};
+  Time armed_deadline_ = Time::max();
+};
+
+}  // namespace chord

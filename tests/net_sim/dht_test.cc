@@ -1,0 +1,367 @@
+// DHT records on the simulated ring: replication, failures, departures, joins and leases.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tests/net_sim/sim_test_util.h"
+
+namespace chord::sim {
+namespace {
+
+using namespace testing;
+
+SimConfig dht_config(std::uint64_t seed, std::uint32_t r = 8, std::uint32_t k = 3) {
+  SimConfig config;
+  config.seed = seed;
+  config.chord.successor_list_length = r;
+  config.dht.replicas = k;
+  config.network.latency.kind = LatencyModel::Kind::uniform;
+  config.network.latency.min = 5ms;
+  config.network.latency.max = 50ms;
+  return config;
+}
+
+// Collects DHT results by (node, operation id).
+struct DhtTally {
+  std::map<std::pair<NodeIndex, std::uint64_t>, DhtResult> results;
+  void attach(Simulator& sim) {
+    sim.on_dht = [this](NodeIndex node, const DhtResult& r) {
+      results[{node, r.operation_id}] = r;
+    };
+  }
+};
+
+// A record the test put, and what it expects.
+struct Expected {
+  NodeId key;
+  std::string value;
+  std::uint64_t owner;
+};
+
+std::vector<NodeIndex> ring_of(Simulator& sim, std::size_t count) {
+  std::vector<NodeIndex> nodes;
+  for (std::size_t i = 0; i < count; ++i)
+    nodes.push_back(sim.add_node());
+  sim.build_ideal_ring(nodes);
+  return nodes;
+}
+
+NodeIndex running_member(Simulator& sim, const std::vector<NodeIndex>& nodes, SimRandom& random) {
+  for (;;) {  // the callers keep most nodes running: ends quickly
+    const NodeIndex node = nodes[random.uniform(nodes.size())];
+    if (sim.node(node) != nullptr && sim.node(node)->phase() == ChordNode::Phase::member) {
+      return node;
+    }
+  }
+}
+
+// Puts `count` records from random nodes, `gap` apart; returns them once all succeeded.
+std::vector<Expected> put_records(Simulator& sim, const std::vector<NodeIndex>& nodes,
+                                  std::size_t count, Duration gap, SimRandom& random,
+                                  std::uint32_t lease_ms = 3600000) {
+  DhtTally tally;
+  tally.attach(sim);
+  std::vector<Expected> records;
+  for (std::size_t i = 0; i < count; ++i) {
+    Expected e{random_key(random), "10.1.2.3:" + std::to_string(i), random.next() | 1};
+    const auto op = sim.peer(running_member(sim, nodes, random))
+                        ->put(Record{e.key, e.owner, 1, lease_ms, e.value});
+    EXPECT_TRUE(op.has_value());
+    records.push_back(e);
+    sim.run_for(gap);
+  }
+  sim.run_for(5s);
+  std::size_t ok = 0;
+  for (const auto& [id, r] : tally.results)
+    ok += r.ok() ? 1u : 0u;
+  EXPECT_EQ(ok, count);
+  sim.on_dht = nullptr;
+  return records;
+}
+
+// Gets every record from random running nodes; returns how many came back right.
+struct GetOutcome {
+  std::size_t right = 0, not_found = 0, wrong_value = 0, failed = 0;
+  std::vector<std::size_t> missing;  // indexes into the records
+};
+
+GetOutcome get_all(Simulator& sim, const std::vector<NodeIndex>& nodes,
+                   const std::vector<Expected>& records, SimRandom& random, Duration gap = 2ms) {
+  DhtTally tally;
+  tally.attach(sim);
+  std::map<std::pair<NodeIndex, std::uint64_t>, std::size_t> which;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const NodeIndex from = running_member(sim, nodes, random);
+    const auto op = sim.peer(from)->get(records[i].key);
+    if (op) which[{from, *op}] = i;
+    sim.run_for(gap);
+  }
+  sim.run_for(10s);
+  GetOutcome outcome;
+  for (const auto& [id, index] : which) {
+    const auto it = tally.results.find(id);
+    if (it == tally.results.end()) {
+      ++outcome.failed;
+      continue;
+    }
+    const DhtResult& r = it->second;
+    if (r.ok() && r.value == records[index].value) {
+      ++outcome.right;
+    } else if (r.ok()) {
+      ++outcome.wrong_value;
+    } else if (r.status == DhtStatus::not_found) {
+      ++outcome.not_found;
+      outcome.missing.push_back(index);
+    } else {
+      ++outcome.failed;
+    }
+  }
+  sim.on_dht = nullptr;
+  return outcome;
+}
+
+// The k + 1 holders of each record right now: its owner and the owner's k successors.
+std::vector<std::vector<NodeId>> holders_of(Simulator& sim, const std::vector<Expected>& records,
+                                            std::size_t k) {
+  const auto members = sim.oracle().members();
+  std::vector<std::vector<NodeId>> holders;
+  for (const Expected& e : records) {
+    const auto owner = std::lower_bound(members.begin(), members.end(), Oracle::Member{e.key, 0});
+    std::size_t position =
+        owner == members.end() ? 0 : static_cast<std::size_t>(owner - members.begin());
+    std::vector<NodeId> ids;
+    for (std::size_t i = 0; i <= k && i < members.size(); ++i) {
+      ids.push_back(members[(position + i) % members.size()].first);
+    }
+    holders.push_back(ids);
+  }
+  return holders;
+}
+
+TEST(SimDht, AnyKConsecutiveCrashesLoseNoRecord) {
+  const std::uint64_t seed = 1100;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(dht_config(seed));
+  SimRandom random(seed);
+  const auto nodes = ring_of(sim, 100);
+  sim.run_for(2s);
+  const auto records = put_records(sim, nodes, 500, 5ms, random);
+  sim.run_for(10s);  // a couple of replication periods
+  // Crash k = 3 consecutive members, twice in different places, recovering in between.
+  for (int round = 0; round < 2; ++round) {
+    const auto members =
+        std::vector<Oracle::Member>(sim.oracle().members().begin(), sim.oracle().members().end());
+    const std::size_t start = random.uniform(members.size());
+    for (std::size_t i = 0; i < 3; ++i)
+      sim.crash(members[(start + i) % members.size()].second);
+    ASSERT_TRUE(sim.run_until_true([&] { return sim.health().ideal(); }, 1s, 120s).has_value());
+    sim.run_for(15s);  // re-replication
+  }
+  const GetOutcome outcome = get_all(sim, nodes, records, random);
+  EXPECT_EQ(outcome.right, records.size())
+      << outcome.not_found << " not found, " << outcome.wrong_value << " wrong, " << outcome.failed
+      << " failed";
+}
+
+void mass_failure(double p, std::uint32_t k, bool assert_bounds) {
+  const std::uint64_t seed = 1200 + static_cast<std::uint64_t>(p * 100) + k;
+  SCOPED_TRACE(replay_hint(seed));
+  const std::size_t nodes_count = small_scale() ? 300 : 1000;
+  const std::size_t records_count = small_scale() ? 3000 : 10000;
+  Simulator sim(dht_config(seed, 8, k));
+  SimRandom random(seed);
+  const auto nodes = ring_of(sim, nodes_count);
+  sim.run_for(2s);
+  const auto records = put_records(sim, nodes, records_count, 1ms, random);
+  sim.run_for(12s);  // replication settles
+  const auto holders = holders_of(sim, records, k);
+  std::vector<NodeIndex> order = nodes;
+  for (std::size_t i = order.size(); i > 1; --i)
+    std::swap(order[i - 1], order[random.uniform(i)]);
+  const auto crashed_count = static_cast<std::size_t>(p * static_cast<double>(nodes_count));
+  std::vector<NodeId> crashed;
+  for (std::size_t i = 0; i < crashed_count; ++i) {
+    crashed.push_back(sim.id_of(order[i]));
+    sim.crash(order[i]);
+  }
+  std::sort(crashed.begin(), crashed.end());
+  ASSERT_TRUE(sim.run_until_true([&] { return sim.health().ideal(); }, 1s, 300s).has_value());
+  sim.run_for(20s);  // re-replication
+  std::vector<NodeIndex> alive(order.begin() + static_cast<std::ptrdiff_t>(crashed_count),
+                               order.end());
+  const GetOutcome outcome = get_all(sim, alive, records, random, 1ms);
+  // Every lost record had all of its k + 1 holders crashed.
+  std::size_t all_holders_crashed = 0;
+  for (const auto& ids : holders) {
+    bool all = true;
+    for (const NodeId& id : ids)
+      all = all && std::binary_search(crashed.begin(), crashed.end(), id);
+    all_holders_crashed += all ? 1u : 0u;
+  }
+  for (std::size_t index : outcome.missing) {
+    for (const NodeId& id : holders[index]) {
+      EXPECT_TRUE(std::binary_search(crashed.begin(), crashed.end(), id))
+          << "record " << index << " lost although a holder survived";
+    }
+  }
+  const double expected = static_cast<double>(records_count) * std::pow(p, k + 1);
+  EXPECT_EQ(outcome.wrong_value, 0u);
+  EXPECT_EQ(outcome.failed, 0u);
+  EXPECT_EQ(outcome.right + outcome.not_found, records_count);
+  if (assert_bounds) {
+    EXPECT_LE(static_cast<double>(outcome.not_found), 2 * expected + 3);
+    EXPECT_GE(static_cast<double>(outcome.not_found), expected / 2 - 3);
+  }
+  std::printf(
+      "[ dht mass failure ] N=%zu records=%zu k=%u p=%.2f: %zu lost (expected %.1f; %zu had "
+      "all %u holders crashed), %zu right after recovery\n",
+      nodes_count, records_count, k, p, outcome.not_found, expected, all_holders_crashed, k + 1,
+      outcome.right);
+}
+
+TEST(SimDht, MassFailureLosesOnlyRecordsWhoseHoldersAllCrashed) {
+  mass_failure(0.25, 3, true);
+  mass_failure(0.1, 3, false);
+  mass_failure(0.5, 3, false);
+  mass_failure(0.25, 5, false);
+}
+
+TEST(SimDht, HalfTheNodesLeavingLoseNoRecord) {
+  const std::uint64_t seed = 1300;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(dht_config(seed));
+  SimRandom random(seed);
+  const auto nodes = ring_of(sim, 200);
+  sim.run_for(2s);
+  const auto records = put_records(sim, nodes, 1000, 2ms, random);
+  std::vector<NodeIndex> order = nodes;
+  for (std::size_t i = order.size(); i > 1; --i)
+    std::swap(order[i - 1], order[random.uniform(i)]);
+  for (std::size_t i = 0; i < order.size() / 2; ++i) {
+    sim.leave(order[i]);
+    sim.run_for(200ms);
+  }
+  sim.run_for(10s);
+  const std::vector<NodeIndex> staying(
+      order.begin() + static_cast<std::ptrdiff_t>(order.size() / 2), order.end());
+  const GetOutcome outcome = get_all(sim, staying, records, random);
+  EXPECT_EQ(outcome.right, records.size()) << outcome.not_found << " not found";
+}
+
+TEST(SimDht, JoinsMoveRecordsAndGetsNeverMissDuringThem) {
+  const std::uint64_t seed = 1400;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(dht_config(seed));
+  SimRandom random(seed);
+  auto nodes = ring_of(sim, 50);
+  sim.run_for(2s);
+  const auto records = put_records(sim, nodes, 500, 2ms, random);
+  DhtTally tally;
+  tally.attach(sim);
+  std::map<std::pair<NodeIndex, std::uint64_t>, std::size_t> which;
+  const std::vector<NodeIndex> original = nodes;
+  for (int j = 0; j < 100; ++j) {  // 100 joins, 300 ms apart, gets throughout
+    const NodeIndex node = sim.add_node();
+    const NodeIndex via[] = {original[random.uniform(original.size())]};
+    sim.join(node, via);
+    nodes.push_back(node);
+    for (int g = 0; g < 10; ++g) {
+      const std::size_t index = random.uniform(records.size());
+      const NodeIndex from = running_member(sim, original, random);
+      const auto op = sim.peer(from)->get(records[index].key);
+      if (op) which[{from, *op}] = index;
+      sim.run_for(30ms);
+    }
+  }
+  sim.run_for(10s);
+  std::size_t right = 0, missed = 0;
+  for (const auto& [id, index] : which) {
+    const auto it = tally.results.find(id);
+    if (it != tally.results.end() && it->second.ok() && it->second.value == records[index].value) {
+      ++right;
+    } else {
+      ++missed;
+    }
+  }
+  EXPECT_EQ(missed, 0u) << right << " right";
+  EXPECT_EQ(right, which.size());
+  // The records now live with their new owners.
+  sim.on_dht = nullptr;
+  const GetOutcome after = get_all(sim, nodes, records, random);
+  EXPECT_EQ(after.right, records.size());
+  std::size_t held_by_owner = 0;
+  for (const Expected& e : records) {
+    const NodeIndex owner = sim.oracle().owner_of(e.key).second;
+    held_by_owner += sim.peer(owner)->records().get(e.key, sim.now()) != nullptr ? 1u : 0u;
+  }
+  EXPECT_EQ(held_by_owner, records.size());
+}
+
+TEST(SimDht, RecordsOfACrashedOwnerExpireAndLiveOwnersRecordsDoNot) {
+  const std::uint64_t seed = 1500;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(dht_config(seed));
+  SimRandom random(seed);
+  const auto nodes = ring_of(sim, 60);
+  sim.run_for(2s);
+  constexpr std::uint32_t lease_ms = 30000;
+  const auto records = put_records(sim, nodes, 100, 5ms, random, lease_ms);
+  // The owners of the first 50 records keep renewing every 10 s; the others crashed.
+  for (int renewal = 0; renewal < 30; ++renewal) {  // 5 minutes
+    for (std::size_t i = 0; i < 50; ++i) {
+      (void)sim.peer(running_member(sim, nodes, random))
+          ->put(Record{records[i].key, records[i].owner, 1, lease_ms, records[i].value});
+    }
+    sim.run_for(10s);
+  }
+  const GetOutcome outcome = get_all(sim, nodes, records, random);
+  EXPECT_EQ(outcome.right, 50u);
+  EXPECT_EQ(outcome.not_found, 50u);
+  for (std::size_t index : outcome.missing)
+    EXPECT_GE(index, 50u);
+}
+
+TEST(SimDht, RemovedRecordsAreGoneFromEveryReplicaAndOnlyTheOwnerRemoves) {
+  const std::uint64_t seed = 1600;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(dht_config(seed));
+  SimRandom random(seed);
+  const auto nodes = ring_of(sim, 80);
+  sim.run_for(2s);
+  const auto records = put_records(sim, nodes, 200, 5ms, random);
+  sim.run_for(10s);  // replicas in place
+  DhtTally tally;
+  tally.attach(sim);
+  std::map<std::pair<NodeIndex, std::uint64_t>, std::size_t> which;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const NodeIndex from = running_member(sim, nodes, random);
+    // Even records: removed by their owner. Odd ones: a remove with the wrong owner token.
+    const std::uint64_t owner = i % 2 == 0 ? records[i].owner : records[i].owner + 2;
+    const auto op = sim.peer(from)->remove(records[i].key, owner);
+    ASSERT_TRUE(op.has_value());
+    which[{from, *op}] = i;
+    sim.run_for(5ms);
+  }
+  sim.run_for(10s);
+  for (const auto& [id, index] : which) {
+    ASSERT_TRUE(tally.results.count(id));
+    EXPECT_EQ(tally.results[id].status, index % 2 == 0 ? DhtStatus::ok : DhtStatus::not_owner);
+  }
+  sim.on_dht = nullptr;
+  sim.run_for(30s);  // several replication periods: nothing may bring a removed record back
+  std::size_t copies_left = 0, copies_kept = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    for (NodeIndex node : nodes) {
+      const bool held = sim.peer(node)->records().get(records[i].key, sim.now()) != nullptr;
+      (i % 2 == 0 ? copies_left : copies_kept) += held ? 1u : 0u;
+    }
+  }
+  EXPECT_EQ(copies_left, 0u);
+  EXPECT_GE(copies_kept, records.size() / 2 * 4);  // primary and k = 3 replicas each
+  const GetOutcome outcome = get_all(sim, nodes, records, random);
+  EXPECT_EQ(outcome.not_found, records.size() / 2);
+  EXPECT_EQ(outcome.right, records.size() / 2);
+}
+
+}  // namespace
+}  // namespace chord::sim
