@@ -2,20 +2,10 @@
 
 #include <algorithm>
 
+#include "core/overloaded.h"
 #include "core/ring_interval.h"
 
 namespace chord {
-namespace {
-
-template <typename... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <typename... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
-
-}  // namespace
-
 const char* validate(const NodeConfig& config) {
   if (const char* why = validate(config.chord)) return why;
   const DhtConfig& dht = config.dht;
@@ -38,6 +28,7 @@ PeerNode::PeerNode(const NodeConfig& config, Runtime& runtime, const Peer& self)
       ring_runtime_(*this),
       chord_(config.chord, ring_runtime_, self),
       store_(config.dht.records_max, config.dht.value_bytes_max),
+      chat_(config.chat, *this, runtime),
       next_request_id_(runtime.random()) {
   CHORD_ASSERT(validate(config) == nullptr);
 }
@@ -61,6 +52,10 @@ void PeerNode::on_message(const Endpoint& from, const Message& message) {
                    on_operation_reply(from, m.request_id, m.status, nullptr, 0);
                  },
                  [&](const RecordTransferAck&) {},  // transfers are repeated, not retried
+                 [&](const ChatOpen&) { chat_.on_message(from, message); },
+                 [&](const ChatText&) { chat_.on_message(from, message); },
+                 [&](const ChatClose&) { chat_.on_message(from, message); },
+                 [&](const ChatAck&) { chat_.on_message(from, message); },
                  [&](const auto&) { chord_.on_message(from, message); },
              },
              message);
@@ -83,6 +78,10 @@ void PeerNode::on_timer(TimerKind kind) {
       armed_deadline_ = Time::max();
       expire_operations();
       arm_deadlines();
+      break;
+    case TimerKind::chat_resend:
+    case TimerKind::user_renew:
+      chat_.on_timer(kind);
       break;
     default:
       chord_.on_timer(kind);
@@ -225,6 +224,16 @@ Result<std::uint64_t> PeerNode::remove(const NodeId& key, std::uint64_t owner) {
   operation.record.key = key;
   operation.record.owner = owner;
   return start(std::move(operation));
+}
+
+bool PeerNode::start_tagged(DhtOperation kind, const Record& record, std::uint8_t purpose,
+                            std::uint64_t context) {
+  Operation operation;
+  operation.kind = kind;
+  operation.record = record;
+  operation.purpose = purpose;
+  operation.context = context;
+  return start(std::move(operation)).has_value();
 }
 
 Result<std::uint64_t> PeerNode::start(Operation operation) {
@@ -380,6 +389,11 @@ void PeerNode::finish(std::uint64_t operation_id, DhtStatus status, const std::s
   result.stored_at = operation.target;
   result.attempts = operation.attempts;
   result.latency = runtime_.now() - operation.started;
+  if (operation.purpose != 0) {
+    chat_.on_dht_done(operation.purpose, operation.context, result);
+    if (leaving_ && operation.purpose == ChatService::purpose_unregister) complete_leave();
+    return;
+  }
   runtime_.report_dht(result);
 }
 
@@ -419,6 +433,25 @@ PeerNode::Operation* PeerNode::find_operation(std::uint64_t id) {
 // Replication and hand-over
 
 void PeerNode::leave() {
+  if (chat_.handle()) {
+    // Remove the user's record first, so it does not outlive the session by a lease; the
+    // ring is left when that removal ends (bounded by attempts_max).
+    leaving_ = true;
+    chat_.end_user();
+    if (leaving_ && !unregistering()) complete_leave();
+    return;
+  }
+  complete_leave();
+}
+
+bool PeerNode::unregistering() const {
+  return std::any_of(operations_.begin(), operations_.end(), [](const Operation& o) {
+    return o.purpose == ChatService::purpose_unregister;
+  });
+}
+
+void PeerNode::complete_leave() {
+  leaving_ = false;
   if (chord_.phase() == ChordNode::Phase::member && !chord_.successors().empty()) {
     const NodeId& self = chord_.self().id;
     send_records(chord_.successors().front(), TransferKind::handover, self, self);

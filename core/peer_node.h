@@ -23,6 +23,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/chat.h"
 #include "core/chord_node.h"
 #include "core/record_store.h"
 
@@ -43,6 +44,7 @@ struct DhtConfig {
 struct NodeConfig {
   ChordConfig chord;
   DhtConfig dht;
+  ChatConfig chat;
 };
 
 // Why `config` is unusable, or nullptr.
@@ -58,11 +60,18 @@ class PeerNode {
   ChordNode& chord() { return chord_; }
   const ChordNode& chord() const { return chord_; }
   const RecordStore& records() const { return store_; }
+  ChatService& chat() { return chat_; }
+
+  // Starts a DHT operation whose end goes back to the chat service with `purpose` and
+  // `context` instead of to the runtime. Returns false if it could not start.
+  bool start_tagged(DhtOperation kind, const Record& record, std::uint8_t purpose,
+                    std::uint64_t context);
 
   // ---- API ----
   void create_ring() { chord_.create_ring(); }
   void join(std::span<const Endpoint> bootstrap) { chord_.join(bootstrap); }
-  // Hands every record to the successor, then leaves the ring.
+  // Ends the user session (its record removed first), hands every record to the
+  // successor, then leaves the ring; NodeNotice::left says when it is done.
   void leave();
   // Each returns the operation id its DhtResult will carry. Errors: queue_full, not_member.
   Result<std::uint64_t> put(const Record& record);
@@ -89,6 +98,7 @@ class PeerNode {
     void report(const LookupResult& result) override { node_.on_lookup_done(result); }
     void notice(NodeNotice notice) override { node_.on_notice(notice); }
     void report_dht(const DhtResult& result) override { node_.runtime_.report_dht(result); }
+    void report_chat(const ChatEvent& event) override { node_.runtime_.report_chat(event); }
 
    private:
     PeerNode& node_;
@@ -107,6 +117,8 @@ class PeerNode {
     // A get this node forwards for a requester while it takes over a range (handover grace).
     std::optional<Endpoint> reply_to;
     RequestId reply_id = 0;
+    std::uint8_t purpose = 0;  // 0: the user's; else the chat service's (ChatService::purpose_*)
+    std::uint64_t context = 0;
   };
 
   void on_lookup_done(const LookupResult& result);
@@ -135,6 +147,10 @@ class PeerNode {
   void arm_deadlines();
   Operation* find_operation(std::uint64_t id);
 
+  // Leaving.
+  bool unregistering() const;
+  void complete_leave();
+
   // Replication.
   void replicate();
   void send_records(const Peer& to, TransferKind kind, const NodeId& from_key,
@@ -147,9 +163,11 @@ class PeerNode {
   RingRuntime ring_runtime_;
   ChordNode chord_;
   RecordStore store_;
+  ChatService chat_;
   std::vector<Operation> operations_;
   std::uint64_t next_operation_id_ = 1;
-  std::uint64_t attempting_ = 0;  // the operation whose lookup ChordNode::lookup is running
+  std::uint64_t attempting_ = 0;
+  bool leaving_ = false;  // the operation whose lookup ChordNode::lookup is running
   RequestId next_request_id_;
   std::optional<Peer> last_predecessor_;
   Time joined_at_{};

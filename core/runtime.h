@@ -44,6 +44,8 @@ enum class TimerKind : std::uint8_t {
   replicate,      // DHT: push our primary records to our replicas
   lease_sweep,    // DHT: drop records whose lease ran out
   dht_deadlines,  // DHT: the earliest operation deadline
+  chat_resend,    // chat: the earliest retransmission or give-up deadline
+  user_renew,     // chat: renew the user's directory record
   count_,         // number of kinds; not a kind
 };
 inline constexpr std::size_t timer_kinds = static_cast<std::size_t>(TimerKind::count_);
@@ -88,6 +90,31 @@ struct DhtResult {
   bool ok() const { return status == DhtStatus::ok; }
 };
 
+// What happened to the user session or one of its chats (core/chat.h).
+enum class ChatEventKind : std::uint8_t {
+  registered,       // the user's name#id is in the directory (handle = our name#id)
+  register_failed,  // the directory refused or could not be reached (status says why)
+  found,            // find_user: handle's endpoint
+  not_found,        // find_user: no such user
+  opened,           // a chat with handle is open (incoming or outgoing)
+  open_failed,      // the user could not be reached or refused (status says why)
+  message,          // text received from handle, delivered once and in order
+  delivered,        // our message seq was acknowledged by the peer
+  delivery_failed,  // our message seq could not be delivered: the chat is ending
+  ended,            // the chat is over (reason says who or what ended it)
+};
+
+struct ChatEvent {
+  ChatEventKind kind = ChatEventKind::registered;
+  std::uint64_t chat_id = 0;
+  std::string handle;  // the other user's name#id (ours for registered)
+  Endpoint endpoint;   // found: where the user is
+  std::uint64_t seq = 0;
+  std::string text;
+  CloseReason reason = CloseReason::ended_by_user;
+  DhtStatus status = DhtStatus::ok;
+};
+
 // Changes of a node's membership, for whoever embeds it.
 enum class NodeNotice : std::uint8_t {
   joined,             // became a ring member (create_ring, join, or rejoin)
@@ -107,6 +134,7 @@ class Runtime {
   virtual void report(const LookupResult& result) = 0;
   virtual void notice(NodeNotice notice) = 0;
   virtual void report_dht(const DhtResult& result) = 0;
+  virtual void report_chat(const ChatEvent& event) = 0;
 };
 
 // Uniform in [0, bound), unbiased (rejection on the top of the range). REQUIRES: bound > 0.

@@ -15,7 +15,7 @@ constexpr NodeIndex nodes_max = 1u << 24;  // 10.x.y.z: 24 bits of address
 
 Simulator::Simulator(const SimConfig& config)
     : config_(config),
-      node_config_{config.chord, config.dht},
+      node_config_{config.chord, config.dht, config.chat},
       network_random_(mix_seed(config.seed, 1)),
       id_random_(mix_seed(config.seed, 2)) {
   CHORD_ASSERT(validate(node_config_) == nullptr);
@@ -134,7 +134,9 @@ void Simulator::crash(NodeIndex index) {
 void Simulator::leave(NodeIndex index) {
   if (!slots_[index].node) return;
   slots_[index].node->leave();
-  stop(index);
+  // A node with a user session leaves once its record is removed: it is stopped when it
+  // says it has left (a control event, never from inside its own call).
+  if (slots_[index].node->chord().phase() == ChordNode::Phase::left) stop(index);
 }
 
 void Simulator::restart(NodeIndex index) {
@@ -283,6 +285,10 @@ void Simulator::NodeRuntime::report_dht(const DhtResult& result) {
   if (simulator_.on_dht) simulator_.on_dht(index_, result);
 }
 
+void Simulator::NodeRuntime::report_chat(const ChatEvent& event) {
+  if (simulator_.on_chat) simulator_.on_chat(index_, event);
+}
+
 // ---------------------------------------------------------------------------------------
 // Running
 
@@ -302,6 +308,10 @@ void Simulator::mix_trace(std::uint64_t value) {
 
 void Simulator::process(const Event& event) {
   Slot& slot = slots_[event.node];
+  if (event.type == EventType::control) {
+    if (slot.node && slot.node->chord().phase() == ChordNode::Phase::left) stop(event.node);
+    return;
+  }
   if (event.type == EventType::timer) {
     if (!slot.node ||
         slot.timer_generation[static_cast<std::size_t>(event.kind)] != event.payload) {

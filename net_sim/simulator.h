@@ -34,6 +34,7 @@ struct SimConfig {
   NetworkConfig network;
   ChordConfig chord;
   DhtConfig dht;
+  ChatConfig chat;
 };
 
 // Counters the simulator keeps; every figure is deterministic for a scenario and seed.
@@ -110,6 +111,8 @@ class Simulator {
   std::function<void(const CheckedLookup&)> on_lookup;
   // Called with every completed DHT operation, and the node that ran it.
   std::function<void(NodeIndex, const DhtResult&)> on_dht;
+  // Called with every chat event, and the node whose user it concerns.
+  std::function<void(NodeIndex, const ChatEvent&)> on_chat;
 
   // ---- Running ----
 
@@ -143,6 +146,7 @@ class Simulator {
     void report(const LookupResult& result) override;
     void notice(NodeNotice notice) override;
     void report_dht(const DhtResult& result) override;
+    void report_chat(const ChatEvent& event) override;
 
    private:
     Simulator& simulator_;

@@ -28,6 +28,7 @@ class ScriptedRuntime : public Runtime {
   void report(const LookupResult& result) override { reports.push_back(result); }
   void notice(NodeNotice notice) override { notices.push_back(notice); }
   void report_dht(const DhtResult& result) override { dht_reports.push_back(result); }
+  void report_chat(const ChatEvent&) override {}
 
   void advance(Duration by) { now_ += by; }
   // The last message sent of type T, and to whom.

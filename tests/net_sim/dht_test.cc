@@ -11,13 +11,9 @@ namespace {
 using namespace testing;
 
 SimConfig dht_config(std::uint64_t seed, std::uint32_t r = 8, std::uint32_t k = 3) {
-  SimConfig config;
-  config.seed = seed;
+  SimConfig config = uniform_latency_config(seed, 5ms, 50ms);
   config.chord.successor_list_length = r;
   config.dht.replicas = k;
-  config.network.latency.kind = LatencyModel::Kind::uniform;
-  config.network.latency.min = 5ms;
-  config.network.latency.max = 50ms;
   return config;
 }
 
@@ -37,14 +33,6 @@ struct Expected {
   std::string value;
   std::uint64_t owner;
 };
-
-std::vector<NodeIndex> ring_of(Simulator& sim, std::size_t count) {
-  std::vector<NodeIndex> nodes;
-  for (std::size_t i = 0; i < count; ++i)
-    nodes.push_back(sim.add_node());
-  sim.build_ideal_ring(nodes);
-  return nodes;
-}
 
 NodeIndex running_member(Simulator& sim, const std::vector<NodeIndex>& nodes, SimRandom& random) {
   for (;;) {  // the callers keep most nodes running: ends quickly
@@ -143,7 +131,7 @@ TEST(SimDht, AnyKConsecutiveCrashesLoseNoRecord) {
   SCOPED_TRACE(replay_hint(seed));
   Simulator sim(dht_config(seed));
   SimRandom random(seed);
-  const auto nodes = ring_of(sim, 100);
+  const auto nodes = ideal_ring(sim, 100);
   sim.run_for(2s);
   const auto records = put_records(sim, nodes, 500, 5ms, random);
   sim.run_for(10s);  // a couple of replication periods
@@ -170,14 +158,12 @@ void mass_failure(double p, std::uint32_t k, bool assert_bounds) {
   const std::size_t records_count = small_scale() ? 3000 : 10000;
   Simulator sim(dht_config(seed, 8, k));
   SimRandom random(seed);
-  const auto nodes = ring_of(sim, nodes_count);
+  const auto nodes = ideal_ring(sim, nodes_count);
   sim.run_for(2s);
   const auto records = put_records(sim, nodes, records_count, 1ms, random);
   sim.run_for(12s);  // replication settles
   const auto holders = holders_of(sim, records, k);
-  std::vector<NodeIndex> order = nodes;
-  for (std::size_t i = order.size(); i > 1; --i)
-    std::swap(order[i - 1], order[random.uniform(i)]);
+  const std::vector<NodeIndex> order = shuffled(nodes, random);
   const auto crashed_count = static_cast<std::size_t>(p * static_cast<double>(nodes_count));
   std::vector<NodeId> crashed;
   for (std::size_t i = 0; i < crashed_count; ++i) {
@@ -231,12 +217,10 @@ TEST(SimDht, HalfTheNodesLeavingLoseNoRecord) {
   SCOPED_TRACE(replay_hint(seed));
   Simulator sim(dht_config(seed));
   SimRandom random(seed);
-  const auto nodes = ring_of(sim, 200);
+  const auto nodes = ideal_ring(sim, 200);
   sim.run_for(2s);
   const auto records = put_records(sim, nodes, 1000, 2ms, random);
-  std::vector<NodeIndex> order = nodes;
-  for (std::size_t i = order.size(); i > 1; --i)
-    std::swap(order[i - 1], order[random.uniform(i)]);
+  const std::vector<NodeIndex> order = shuffled(nodes, random);
   for (std::size_t i = 0; i < order.size() / 2; ++i) {
     sim.leave(order[i]);
     sim.run_for(200ms);
@@ -253,7 +237,7 @@ TEST(SimDht, JoinsMoveRecordsAndGetsNeverMissDuringThem) {
   SCOPED_TRACE(replay_hint(seed));
   Simulator sim(dht_config(seed));
   SimRandom random(seed);
-  auto nodes = ring_of(sim, 50);
+  auto nodes = ideal_ring(sim, 50);
   sim.run_for(2s);
   const auto records = put_records(sim, nodes, 500, 2ms, random);
   DhtTally tally;
@@ -302,7 +286,7 @@ TEST(SimDht, RecordsOfACrashedOwnerExpireAndLiveOwnersRecordsDoNot) {
   SCOPED_TRACE(replay_hint(seed));
   Simulator sim(dht_config(seed));
   SimRandom random(seed);
-  const auto nodes = ring_of(sim, 60);
+  const auto nodes = ideal_ring(sim, 60);
   sim.run_for(2s);
   constexpr std::uint32_t lease_ms = 30000;
   const auto records = put_records(sim, nodes, 100, 5ms, random, lease_ms);
@@ -326,7 +310,7 @@ TEST(SimDht, RemovedRecordsAreGoneFromEveryReplicaAndOnlyTheOwnerRemoves) {
   SCOPED_TRACE(replay_hint(seed));
   Simulator sim(dht_config(seed));
   SimRandom random(seed);
-  const auto nodes = ring_of(sim, 80);
+  const auto nodes = ideal_ring(sim, 80);
   sim.run_for(2s);
   const auto records = put_records(sim, nodes, 200, 5ms, random);
   sim.run_for(10s);  // replicas in place

@@ -9,16 +9,12 @@ namespace {
 using namespace testing;
 
 SimConfig failure_config(std::uint64_t seed) {
-  SimConfig config;
-  config.seed = seed;
+  SimConfig config = uniform_latency_config(seed, 10ms, 90ms);
   config.chord.successor_list_length = 20;
   // Mean 50 ms as in ToN §V-A, but uniform in [10, 90] ms rather than exponential: with an
   // exponential delay a live node's round trip exceeds the 500 ms RPC timeout with
   // probability 5e-4, so a few lookups per thousand would skip a live owner; this test is
   // about failures, not about a failure detector fooled by the latency tail.
-  config.network.latency.kind = LatencyModel::Kind::uniform;
-  config.network.latency.min = 10ms;
-  config.network.latency.max = 90ms;
   return config;
 }
 
@@ -33,9 +29,7 @@ std::vector<NodeIndex> ideal_ring(Simulator& sim, std::size_t count) {
 // Crashes a fraction of `nodes` at once, chosen by `random`; returns the survivors.
 std::vector<NodeIndex> crash_fraction(Simulator& sim, const std::vector<NodeIndex>& nodes,
                                       double fraction, SimRandom& random) {
-  std::vector<NodeIndex> order = nodes;
-  for (std::size_t i = order.size(); i > 1; --i)
-    std::swap(order[i - 1], order[random.uniform(i)]);
+  const std::vector<NodeIndex> order = shuffled(nodes, random);
   const auto crashed = static_cast<std::size_t>(fraction * static_cast<double>(nodes.size()));
   for (std::size_t i = 0; i < crashed; ++i)
     sim.crash(order[i]);
@@ -122,9 +116,7 @@ TEST(SimGracefulLeave, HalfTheNodesLeavingKeepsTheRingCorrect) {
   sim.run_for(5s);
   LookupTally tally;
   tally.attach(sim);
-  std::vector<NodeIndex> order = nodes;
-  for (std::size_t i = order.size(); i > 1; --i)
-    std::swap(order[i - 1], order[random.uniform(i)]);
+  const std::vector<NodeIndex> order = shuffled(nodes, random);
   const std::size_t leaving = order.size() / 2;
   // One departure every 100 ms, lookups throughout: none may be wrong or fail.
   const std::vector<NodeIndex> staying(order.begin() + static_cast<std::ptrdiff_t>(leaving),

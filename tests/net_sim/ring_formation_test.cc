@@ -8,12 +8,7 @@ namespace {
 using namespace testing;
 
 SimConfig base_config(std::uint64_t seed) {
-  SimConfig config;
-  config.seed = seed;
-  config.network.latency.kind = LatencyModel::Kind::uniform;
-  config.network.latency.min = 1ms;
-  config.network.latency.max = 20ms;
-  return config;
+  return uniform_latency_config(seed, 1ms, 20ms);
 }
 
 TEST(SimRingFormation, NodesJoiningOneByOneFormAPerfectRing) {

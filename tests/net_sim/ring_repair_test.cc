@@ -9,12 +9,7 @@ namespace {
 using namespace testing;
 
 SimConfig repair_config(std::uint64_t seed) {
-  SimConfig config;
-  config.seed = seed;
-  config.network.latency.kind = LatencyModel::Kind::uniform;
-  config.network.latency.min = 5ms;
-  config.network.latency.max = 50ms;
-  return config;
+  return uniform_latency_config(seed, 5ms, 50ms);
 }
 
 std::vector<NodeIndex> ideal_ring_with_bootstrap(Simulator& sim, std::size_t count,

@@ -27,6 +27,33 @@ inline std::string replay_hint(std::uint64_t seed) {
   return out.str();
 }
 
+// A configuration with latency uniform in [min, max] (bounded, so a live node never looks
+// dead to a 500 ms RPC timeout).
+inline SimConfig uniform_latency_config(std::uint64_t seed, Duration min, Duration max) {
+  SimConfig config;
+  config.seed = seed;
+  config.network.latency.kind = LatencyModel::Kind::uniform;
+  config.network.latency.min = min;
+  config.network.latency.max = max;
+  return config;
+}
+
+// `count` new nodes in the ideal ring the simulator's fast start builds.
+inline std::vector<NodeIndex> ideal_ring(Simulator& sim, std::size_t count) {
+  std::vector<NodeIndex> nodes;
+  for (std::size_t i = 0; i < count; ++i)
+    nodes.push_back(sim.add_node());
+  sim.build_ideal_ring(nodes);
+  return nodes;
+}
+
+// `nodes` in a random order (Fisher-Yates with the test's generator).
+inline std::vector<NodeIndex> shuffled(std::vector<NodeIndex> nodes, SimRandom& random) {
+  for (std::size_t i = nodes.size(); i > 1; --i)
+    std::swap(nodes[i - 1], nodes[random.uniform(i)]);
+  return nodes;
+}
+
 // A ring of `count` nodes: the first creates it, the others join one by one through a
 // random earlier node, `gap` apart.
 inline std::vector<NodeIndex> join_one_by_one(Simulator& sim, std::size_t count, Duration gap,
@@ -42,6 +69,13 @@ inline std::vector<NodeIndex> join_one_by_one(Simulator& sim, std::size_t count,
     sim.run_for(gap);
   }
   return nodes;
+}
+
+// prefix + decimal n. (Not `"x" + std::to_string(n)`: GCC 12 warns falsely on it, -Wrestrict.)
+inline std::string numbered(std::string_view prefix, std::uint64_t n) {
+  std::string text(prefix);
+  text += std::to_string(n);
+  return text;
 }
 
 inline NodeId random_key(SimRandom& random) {

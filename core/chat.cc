@@ -1,0 +1,408 @@
+#include "core/chat.h"
+
+#include <algorithm>
+
+#include "core/overloaded.h"
+#include "core/peer_node.h"
+
+namespace chord {
+namespace {
+
+constexpr char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+constexpr std::size_t id_chars = 8;  // 40 bits
+constexpr std::size_t username_bytes_max = 32;
+
+}  // namespace
+
+bool valid_username(std::string_view name) {
+  if (name.empty() || name.size() > username_bytes_max) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+bool valid_handle(std::string_view handle) {
+  const auto hash = handle.find('#');
+  if (hash == std::string_view::npos) return false;
+  const std::string_view id = handle.substr(hash + 1);
+  if (!valid_username(handle.substr(0, hash)) || id.size() != id_chars) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return std::string_view(base32_alphabet).find(c) != std::string_view::npos;
+  });
+}
+
+static_assert(username_bytes_max + 1 + id_chars <= user_handle_bytes_max);
+
+ChatService::ChatService(const ChatConfig& config, PeerNode& node, Runtime& runtime)
+    : config_(config), node_(node), runtime_(runtime) {}
+
+// ---------------------------------------------------------------------------------------
+// The user session
+
+std::string ChatService::new_id() {
+  const std::uint64_t bits = runtime_.random();
+  std::string id(id_chars, 'a');
+  for (std::size_t i = 0; i < id_chars; ++i)
+    id[i] = base32_alphabet[(bits >> (5 * i)) & 31];
+  return id;
+}
+
+Result<std::string> ChatService::start_user(std::string_view username) {
+  if (handle_) return Error{Errc::queue_full, "a user session is already running"};
+  if (!valid_username(username)) {
+    return Error{Errc::bad_endpoint, "a username is 1-32 letters, digits, '-', '_' or '.'"};
+  }
+  if (node_.chord().phase() != ChordNode::Phase::member) {
+    return Error{Errc::not_member, "not in a ring yet"};
+  }
+  std::string handle(username);
+  handle += '#';
+  handle += new_id();
+  handle_ = handle;
+  owner_token_ = runtime_.random() | 1;
+  version_ = 0;
+  register_record(purpose_register);
+  runtime_.set_timer(TimerKind::user_renew, runtime_.now() + config_.renew_period);
+  return handle;
+}
+
+void ChatService::register_record(std::uint8_t purpose) {
+  CHORD_ASSERT(handle_.has_value());
+  ++version_;
+  const auto lease = std::chrono::duration_cast<std::chrono::milliseconds>(config_.register_lease);
+  Record record{NodeId::hash_of(*handle_), owner_token_, version_,
+                static_cast<std::uint32_t>(lease.count()),
+                node_.chord().self().endpoint.to_string()};
+  if (!node_.start_tagged(DhtOperation::put, record, purpose, 0) && purpose == purpose_register) {
+    ChatEvent event;
+    event.kind = ChatEventKind::register_failed;
+    event.handle = *handle_;
+    event.status = DhtStatus::busy;
+    report(event);
+  }
+}
+
+void ChatService::end_user() {
+  if (!handle_) return;
+  while (!chats_.empty())
+    fail_and_close(chats_.front(), CloseReason::user_left, true);
+  Record record;
+  record.key = NodeId::hash_of(*handle_);
+  record.owner = owner_token_;
+  (void)node_.start_tagged(DhtOperation::remove, record, purpose_unregister, 0);
+  runtime_.cancel_timer(TimerKind::user_renew);
+  handle_.reset();
+  owner_token_ = 0;
+}
+
+Result<void> ChatService::find_user(std::string_view handle) {
+  if (!valid_handle(handle)) return Error{Errc::bad_endpoint, "expected name#id"};
+  Record record;
+  record.key = NodeId::hash_of(handle);
+  const std::uint64_t find_id = next_find_++;
+  finding_[find_id] = std::string(handle);  // before: the answer may come at once
+  if (!node_.start_tagged(DhtOperation::get, record, purpose_find, find_id)) {
+    finding_.erase(find_id);
+    return Error{Errc::queue_full, "cannot look users up now"};
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------
+// Chats
+
+Result<std::uint64_t> ChatService::open_chat(std::string_view handle) {
+  if (!handle_) return Error{Errc::not_member, "no user session"};
+  if (!valid_handle(handle)) return Error{Errc::bad_endpoint, "expected name#id"};
+  if (chats_.size() >= config_.chats_max) return Error{Errc::queue_full, "too many chats"};
+  Chat chat;
+  chat.id = runtime_.random();
+  chat.peer_handle = handle;
+  chat.opener = true;
+  Record record;
+  record.key = NodeId::hash_of(handle);
+  if (!node_.start_tagged(DhtOperation::get, record, purpose_resolve, chat.id)) {
+    return Error{Errc::queue_full, "cannot look users up now"};
+  }
+  chats_.push_back(std::move(chat));
+  return chats_.back().id;
+}
+
+Result<std::uint64_t> ChatService::send(std::uint64_t chat_id, std::string_view text) {
+  Chat* chat = find_chat(chat_id);
+  if (chat == nullptr) return Error{Errc::not_member, "no such chat"};
+  if (text.size() > chat_text_bytes_max) return Error{Errc::queue_full, "message too long"};
+  if (chat->unacked.size() >= config_.queue_max) return Error{Errc::queue_full, "queue full"};
+  const std::uint64_t seq = chat->next_seq++;
+  chat->unacked.push_back({seq, std::string(text)});
+  if (chat->state == State::open) transmit(*chat, false);
+  return seq;
+}
+
+void ChatService::end_chat(std::uint64_t chat_id) {
+  if (Chat* chat = find_chat(chat_id)) fail_and_close(*chat, CloseReason::ended_by_user, true);
+}
+
+ChatService::Chat* ChatService::find_chat(std::uint64_t id) {
+  for (Chat& chat : chats_) {
+    if (chat.id == id) return &chat;
+  }
+  return nullptr;
+}
+
+ChatService::Chat* ChatService::find_chat(std::uint64_t id, const Endpoint& from) {
+  Chat* chat = find_chat(id);
+  return chat != nullptr && chat->state != State::resolving && chat->peer == from ? chat : nullptr;
+}
+
+void ChatService::transmit(Chat& chat, bool resend) {
+  // The window is the oldest `window` texts not yet acknowledged. A resend repeats all of
+  // them (go-back-N); otherwise only those never sent go out.
+  std::size_t position = 0;
+  for (const Outgoing& out : chat.unacked) {
+    if (position++ >= config_.window) break;
+    if (!resend && out.seq <= chat.sent_up_to) continue;
+    runtime_.send(chat.peer, ChatText{chat.id, out.seq, out.text});
+    chat.sent_up_to = std::max(chat.sent_up_to, out.seq);
+  }
+  if (!chat.unacked.empty() && chat.resend_at == Time::max()) {
+    chat.resend_at = runtime_.now() + config_.retry_timeout;
+  }
+  arm_resend();
+}
+
+void ChatService::arm_resend() {
+  Time earliest = Time::max();
+  for (const Chat& chat : chats_)
+    earliest = std::min(earliest, chat.resend_at);
+  if (earliest < armed_resend_) {
+    armed_resend_ = earliest;
+    runtime_.set_timer(TimerKind::chat_resend, earliest);
+  }
+}
+
+void ChatService::fail_and_close(Chat& chat, CloseReason reason, bool tell_peer) {
+  const std::uint64_t id = chat.id;
+  for (const Outgoing& out : chat.unacked) {
+    ChatEvent failed;
+    failed.kind = ChatEventKind::delivery_failed;
+    failed.chat_id = id;
+    failed.handle = chat.peer_handle;
+    failed.seq = out.seq;
+    report(failed);
+  }
+  if (tell_peer && chat.state != State::resolving) {
+    runtime_.send(chat.peer, ChatClose{id, chat.next_seq, reason});
+  }
+  ChatEvent ended;
+  ended.kind = ChatEventKind::ended;
+  ended.chat_id = id;
+  ended.handle = chat.peer_handle;
+  ended.reason = reason;
+  std::erase_if(chats_, [&](const Chat& c) { return c.id == id; });  // forgets the texts too
+  report(ended);
+}
+
+// ---------------------------------------------------------------------------------------
+// Inputs
+
+void ChatService::on_message(const Endpoint& from, const Message& message) {
+  std::visit(
+      Overloaded{
+          [&](const ChatOpen& m) {
+            ChatAck ack{m.chat_id, 0, ChatStatus::ok};
+            if (!handle_ || m.to_user != *handle_ || !valid_handle(m.from_user)) {
+              ack.status = ChatStatus::no_such_user;
+            } else if (find_chat(m.chat_id, from) != nullptr) {
+              // a repeated open whose acknowledgement was lost: acknowledge again
+            } else if (find_chat(m.chat_id) != nullptr || chats_.size() >= config_.chats_max) {
+              ack.status = ChatStatus::busy;
+            } else {
+              Chat chat;
+              chat.id = m.chat_id;
+              chat.peer_handle = m.from_user;
+              chat.peer = from;
+              chat.state = State::open;
+              chats_.push_back(std::move(chat));
+              ChatEvent opened;
+              opened.kind = ChatEventKind::opened;
+              opened.chat_id = m.chat_id;
+              opened.handle = m.from_user;
+              opened.endpoint = from;
+              report(opened);
+            }
+            runtime_.send(from, ack);
+          },
+          [&](const ChatText& m) {
+            Chat* chat = find_chat(m.chat_id, from);
+            if (chat == nullptr) {
+              runtime_.send(from, ChatAck{m.chat_id, m.seq, ChatStatus::no_such_chat});
+              return;
+            }
+            if (chat->state == State::opening) chat->state = State::open;  // its ack was lost
+            if (m.seq == chat->delivered + 1) {
+              ++chat->delivered;
+              ChatEvent received;
+              received.kind = ChatEventKind::message;
+              received.chat_id = chat->id;
+              received.handle = chat->peer_handle;
+              received.seq = m.seq;
+              received.text = m.text;
+              report(received);
+            }
+            // Cumulative: duplicates and texts after a gap are acknowledged up to what we have.
+            runtime_.send(from, ChatAck{m.chat_id, chat->delivered, ChatStatus::ok});
+          },
+          [&](const ChatAck& m) { on_ack(from, m); },
+          [&](const ChatClose& m) {
+            if (Chat* chat = find_chat(m.chat_id, from)) fail_and_close(*chat, m.reason, false);
+          },
+          [&](const auto&) {},
+      },
+      message);
+}
+
+void ChatService::on_ack(const Endpoint& from, const ChatAck& ack) {
+  Chat* chat = find_chat(ack.chat_id, from);
+  if (chat == nullptr) return;
+  if (chat->state == State::opening) {
+    if (ack.seq != 0) return;
+    if (ack.status != ChatStatus::ok) {
+      ChatEvent failed;
+      failed.kind = ChatEventKind::open_failed;
+      failed.chat_id = chat->id;
+      failed.handle = chat->peer_handle;
+      failed.status = ack.status == ChatStatus::busy ? DhtStatus::busy : DhtStatus::not_found;
+      report(failed);
+      fail_and_close(*chat, CloseReason::user_left, false);
+      return;
+    }
+    chat->state = State::open;
+    chat->rounds = 0;
+    chat->resend_at = Time::max();
+    ChatEvent opened;
+    opened.kind = ChatEventKind::opened;
+    opened.chat_id = chat->id;
+    opened.handle = chat->peer_handle;
+    opened.endpoint = chat->peer;
+    report(opened);
+    transmit(*chat, false);
+    return;
+  }
+  if (ack.status == ChatStatus::no_such_chat) {  // the peer forgot this chat (it restarted)
+    fail_and_close(*chat, CloseReason::user_left, false);
+    return;
+  }
+  if (ack.seq <= chat->acked) return;
+  chat->acked = ack.seq;
+  while (!chat->unacked.empty() && chat->unacked.front().seq <= ack.seq) {
+    ChatEvent delivered;
+    delivered.kind = ChatEventKind::delivered;
+    delivered.chat_id = chat->id;
+    delivered.handle = chat->peer_handle;
+    delivered.seq = chat->unacked.front().seq;
+    chat->unacked.pop_front();
+    report(delivered);
+  }
+  chat->rounds = 0;
+  chat->resend_at = Time::max();
+  transmit(*chat, false);
+}
+
+void ChatService::on_timer(TimerKind kind) {
+  if (kind == TimerKind::user_renew) {
+    if (!handle_) return;
+    register_record(purpose_renew);
+    runtime_.set_timer(TimerKind::user_renew, runtime_.now() + config_.renew_period);
+    return;
+  }
+  CHORD_ASSERT(kind == TimerKind::chat_resend);
+  armed_resend_ = Time::max();
+  const Time now = runtime_.now();
+  std::vector<std::uint64_t> give_up;
+  for (Chat& chat : chats_) {
+    if (chat.resend_at > now) continue;
+    if (chat.rounds >= config_.retries_max) {
+      give_up.push_back(chat.id);
+      continue;
+    }
+    ++chat.rounds;
+    chat.resend_at = now + config_.retry_timeout;
+    if (chat.state == State::opening) {
+      runtime_.send(chat.peer, ChatOpen{chat.id, *handle_, chat.peer_handle});
+    } else if (chat.state == State::open) {
+      transmit(chat, true);
+    }
+  }
+  for (std::uint64_t id : give_up) {
+    Chat* chat = find_chat(id);
+    if (chat == nullptr) continue;
+    if (chat->state == State::opening) {
+      ChatEvent failed;
+      failed.kind = ChatEventKind::open_failed;
+      failed.chat_id = id;
+      failed.handle = chat->peer_handle;
+      failed.status = DhtStatus::busy;
+      report(failed);
+    }
+    fail_and_close(*chat, CloseReason::timed_out, true);
+  }
+  arm_resend();
+}
+
+void ChatService::on_dht_done(std::uint8_t purpose, std::uint64_t context,
+                              const DhtResult& result) {
+  switch (purpose) {
+    case purpose_register: {
+      if (!handle_) return;
+      ChatEvent event;
+      event.kind = result.ok() ? ChatEventKind::registered : ChatEventKind::register_failed;
+      event.handle = *handle_;
+      event.status = result.status;
+      report(event);
+      return;
+    }
+    case purpose_renew:
+    case purpose_unregister:
+      return;  // a failed renewal is retried at the next period; a lost removal expires
+    case purpose_find: {
+      ChatEvent event;
+      event.handle = finding_.count(context) ? finding_[context] : std::string();
+      finding_.erase(context);
+      const auto endpoint = result.ok() ? Endpoint::parse(result.value)
+                                        : Result<Endpoint>(Error{Errc::bad_endpoint, ""});
+      event.kind = endpoint ? ChatEventKind::found : ChatEventKind::not_found;
+      if (endpoint) event.endpoint = *endpoint;
+      event.status = result.ok() && !endpoint ? DhtStatus::not_found : result.status;
+      report(event);
+      return;
+    }
+    case purpose_resolve: {
+      Chat* chat = find_chat(context);
+      if (chat == nullptr || chat->state != State::resolving) return;
+      const auto endpoint = result.ok() ? Endpoint::parse(result.value)
+                                        : Result<Endpoint>(Error{Errc::bad_endpoint, ""});
+      if (!endpoint || !handle_) {
+        ChatEvent failed;
+        failed.kind = ChatEventKind::open_failed;
+        failed.chat_id = chat->id;
+        failed.handle = chat->peer_handle;
+        failed.status = result.ok() ? DhtStatus::not_found : result.status;
+        report(failed);
+        fail_and_close(*chat, CloseReason::user_left, false);
+        return;
+      }
+      chat->peer = *endpoint;
+      chat->state = State::opening;
+      chat->resend_at = runtime_.now() + config_.retry_timeout;
+      runtime_.send(chat->peer, ChatOpen{chat->id, *handle_, chat->peer_handle});
+      arm_resend();
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+}  // namespace chord

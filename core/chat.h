@@ -1,0 +1,129 @@
+// ChatService: the user session of one peer and its chats, as a state machine.
+//
+// A user session picks a username; an id of 40 random bits is generated for it and written
+// as 8 base32 characters, so the user's handle is "name#id". The handle is registered in
+// the DHT under SHA-1(handle), with the node's endpoint as value, renewed every
+// renew_period while the session lives and removed when it ends (a crashed session's record
+// expires with its lease).
+//
+// A chat runs directly between two peers: the opener finds the other user's endpoint in the
+// DHT and sends ChatOpen; texts carry sequence numbers from 1, the receiver delivers each
+// once and in order and acknowledges cumulatively; the sender keeps up to `window` texts in
+// flight and resends them (go-back-N) every retry_timeout until acknowledged. After
+// retries_max unanswered rounds the chat ends: every text not acknowledged is reported as
+// failed, so no message is lost in silence. Either side may end a chat; the other is told.
+//
+// Nothing about users or messages is kept once a chat or session ends: texts are held only
+// until acknowledged (sender) or delivered (receiver), then dropped.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/messages.h"
+#include "core/result.h"
+#include "core/runtime.h"
+
+namespace chord {
+
+class PeerNode;
+
+struct ChatConfig {
+  Duration register_lease = std::chrono::seconds(60);
+  Duration renew_period = std::chrono::seconds(20);
+  Duration retry_timeout = std::chrono::seconds(1);
+  std::uint32_t retries_max = 5;  // rounds without progress before a chat gives up
+  std::uint32_t window = 16;      // texts in flight per chat
+  std::uint32_t queue_max = 256;  // texts waiting per chat; more are refused
+  std::uint32_t chats_max = 64;   // chats open at once
+};
+
+// Username rules: 1 to 32 bytes of letters, digits, '-', '_' and '.'.
+bool valid_username(std::string_view name);
+// "name#id" with a valid name and an 8-character base32 id.
+bool valid_handle(std::string_view handle);
+
+class ChatService {
+ public:
+  ChatService(const ChatConfig& config, PeerNode& node, Runtime& runtime);
+
+  // Starts the user session: generates the id and registers name#id. Returns the handle.
+  // Errors: not_member (not in a ring), bad_endpoint (bad name), queue_full (a session is
+  // already running).
+  Result<std::string> start_user(std::string_view username);
+  // Ends every chat, removes the directory record and forgets the session.
+  void end_user();
+  const std::optional<std::string>& handle() const { return handle_; }
+
+  // Looks a user up: a found or not_found event follows.
+  Result<void> find_user(std::string_view handle);
+  // Opens a chat with a user; returns its id. An opened or open_failed event follows.
+  Result<std::uint64_t> open_chat(std::string_view handle);
+  // Queues `text` on an open (or opening) chat; returns its sequence number.
+  Result<std::uint64_t> send(std::uint64_t chat_id, std::string_view text);
+  // Ends a chat; the peer is told.
+  void end_chat(std::uint64_t chat_id);
+  std::size_t chats() const { return chats_.size(); }
+
+  // Inputs from PeerNode.
+  void on_message(const Endpoint& from, const Message& message);
+  void on_timer(TimerKind kind);
+  // A DHT operation this service started has ended.
+  void on_dht_done(std::uint8_t purpose, std::uint64_t context, const DhtResult& result);
+
+  // Purposes of the DHT operations this service starts (PeerNode keeps them as tags).
+  static constexpr std::uint8_t purpose_register = 1;
+  static constexpr std::uint8_t purpose_renew = 2;
+  static constexpr std::uint8_t purpose_unregister = 3;
+  static constexpr std::uint8_t purpose_find = 4;
+  static constexpr std::uint8_t purpose_resolve = 5;
+
+ private:
+  enum class State : std::uint8_t { resolving, opening, open };
+  struct Outgoing {
+    std::uint64_t seq = 0;
+    std::string text;
+  };
+  struct Chat {
+    std::uint64_t id = 0;
+    std::string peer_handle;
+    Endpoint peer;
+    State state = State::resolving;
+    bool opener = false;
+    std::uint64_t next_seq = 1;    // next seq to assign to a text we send
+    std::uint64_t acked = 0;       // highest seq the peer acknowledged
+    std::uint64_t delivered = 0;   // highest seq we delivered from the peer
+    std::uint64_t sent_up_to = 0;  // highest seq sent at least once
+    std::deque<Outgoing> unacked;  // sent or waiting, oldest first
+    Time resend_at = Time::max();  // when to resend (or give up) if no progress
+    std::uint32_t rounds = 0;      // resend rounds without progress
+  };
+
+  Chat* find_chat(std::uint64_t id);
+  Chat* find_chat(std::uint64_t id, const Endpoint& from);
+  void transmit(Chat& chat, bool resend);
+  void on_ack(const Endpoint& from, const ChatAck& ack);
+  void fail_and_close(Chat& chat, CloseReason reason, bool tell_peer);
+  void arm_resend();
+  void report(ChatEvent event) { runtime_.report_chat(event); }
+  void register_record(std::uint8_t purpose);
+  std::string new_id();
+
+  const ChatConfig& config_;
+  PeerNode& node_;
+  Runtime& runtime_;
+  std::optional<std::string> handle_;
+  std::uint64_t owner_token_ = 0;
+  std::uint64_t version_ = 0;
+  std::vector<Chat> chats_;
+  std::map<std::uint64_t, std::string> finding_;  // find_user requests in progress
+  std::uint64_t next_find_ = 1;
+  Time armed_resend_ = Time::max();
+};
+
+}  // namespace chord

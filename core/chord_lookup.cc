@@ -1,0 +1,338 @@
+// ChordNode, part two: lookups (iterative find_successor, owner verification, routing).
+// The class and its contract are in core/chord_node.h; ring maintenance is in chord_node.cc.
+#include <algorithm>
+
+#include "core/chord_node.h"
+#include "core/ring_interval.h"
+
+namespace chord {
+namespace {
+
+// Inserts `peer` into `peers`, kept sorted by clockwise distance to `key` (closest preceding
+// first), without duplicates; the farthest falls off when full.
+void insert_candidate(LookupPeers& peers, const Peer& peer, const NodeId& key) {
+  const NodeId distance = peer.id.distance_to(key);
+  for (const Peer& existing : peers) {
+    if (existing.id == peer.id) return;
+  }
+  std::size_t place = peers.size();
+  while (place > 0 && distance < peers[place - 1].id.distance_to(key))
+    --place;
+  if (place == peers.size() && peers.full()) return;
+  if (peers.full()) peers.pop_back();
+  peers.push_back(peer);
+  for (std::size_t i = peers.size() - 1; i > place; --i)
+    std::swap(peers[i], peers[i - 1]);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Lookups
+//
+// Iterative: the initiator asks one node per hop for the closest node it knows preceding
+// the key, until a node answers that it knows the owner (the key lies between it and its
+// successor, or, with successor-list routing, within its successor list).
+//
+// Path length is counted as the Chord paper's simulator counts it (REFERENCES.md §1.0):
+// hops = the nodes contacted that answered, the last being the node that names the owner.
+// The initiator is not counted. A key owned by the initiator's own successor needs no other
+// node and counts 1 hop: the owner is reached directly (Fig. 10b's smallest value is 1; its
+// mean at N = 8 is 1.7, at 4096 nodes 5.85 ≈ ½·log2 N). Timeouts are counted separately
+// and never as hops.
+
+Result<std::uint64_t> ChordNode::lookup(const NodeId& key) {
+  if (phase_ != Phase::member) return Error{Errc::not_member, "not a ring member"};
+  return start_lookup(key, LookupPurpose::user, std::nullopt);
+}
+
+Result<std::uint64_t> ChordNode::start_lookup(const NodeId& key, LookupPurpose purpose,
+                                              std::optional<Endpoint> first_contact,
+                                              std::uint8_t finger_index) {
+  if (lookups_.size() >= config_.lookups_max) return Error{Errc::queue_full, "too many lookups"};
+  Lookup lookup;
+  lookup.id = next_lookup_id_++;
+  lookup.key = key;
+  lookup.started = runtime_.now();
+  lookup.deadline = lookup.started + config_.lookup_timeout;
+  lookup.purpose = purpose;
+  lookup.finger_index = finger_index;
+  lookup.route_key = key;
+  lookup.responder = self_;
+  const std::uint64_t id = lookup.id;
+  if (first_contact) {
+    lookup.in_flight = true;
+    lookups_.push_back(lookup);
+    (void)send_request(Peer{NodeId(), *first_contact}, RpcKind::lookup_step,
+                       FindSuccessorRequest{0, key, 0}, id);
+    return id;
+  }
+  LookupPeers peers;
+  const bool done = route(key, peers);
+  lookups_.push_back(lookup);
+  if (done) {
+    Lookup& stored = lookups_.back();
+    stored.key_predecessor = peers[0];
+    verify_owner(stored, peers.span().subspan(1));
+    return id;
+  }
+  Lookup& stored = lookups_.back();
+  stored.candidates = peers;
+  advance_lookup(stored);
+  return id;
+}
+
+void ChordNode::advance_lookup(Lookup& lookup) {
+  const std::uint64_t id = lookup.id;
+  if (runtime_.now() >= lookup.deadline) {
+    finish_lookup(id, LookupFailure::deadline, {});
+    return;
+  }
+  if (lookup.hops >= config_.lookup_hops_max) {
+    finish_lookup(id, LookupFailure::hops_exceeded, {});
+    return;
+  }
+  if (lookup.candidates.empty() && lookup.purpose != LookupPurpose::join &&
+      phase_ == Phase::member) {
+    // Every candidate the path offered failed: fall back on our own fingers and successors
+    // that precede the key (ToN §V-A), except those that already failed.
+    LookupPeers own;
+    if (route(lookup.route_key, own, &lookup)) {
+      if (++lookup.restarts > restarts_max) {
+        finish_lookup(id, LookupFailure::no_route, {});
+        return;
+      }
+      lookup.key_predecessor = own[0];
+      verify_owner(lookup, own.span().subspan(1));
+      return;
+    }
+    for (const Peer& peer : own) {
+      if (!is_dead(lookup, peer.id)) lookup.candidates.push_back(peer);
+    }
+  }
+  if (lookup.candidates.empty()) {
+    finish_lookup(id, LookupFailure::no_route, {});
+    return;
+  }
+  const Peer next = lookup.candidates.front();
+  for (std::size_t i = 1; i < lookup.candidates.size(); ++i) {
+    lookup.candidates[i - 1] = lookup.candidates[i];
+  }
+  lookup.candidates.pop_back();
+  lookup.in_flight = true;
+  (void)send_request(next, RpcKind::lookup_step,
+                     FindSuccessorRequest{0, lookup.route_key, lookup.hops}, id);
+}
+
+void ChordNode::on_lookup_reply(PendingRpc rpc, const FindSuccessorReply& reply) {
+  if (rpc.kind != RpcKind::lookup_step) return;
+  Lookup* lookup = find_lookup(rpc.context);
+  if (lookup == nullptr) return;
+  lookup->in_flight = false;
+  if (reply.status == LookupStatus::busy) {
+    if (lookup->hops == 0 && lookup->purpose != LookupPurpose::user &&
+        lookup->purpose != LookupPurpose::fix_finger) {
+      finish_lookup(lookup->id, LookupFailure::no_route, {});  // first contact not a member
+      return;
+    }
+    advance_lookup(*lookup);
+    return;
+  }
+  ++lookup->hops;
+  lookup->responder = Peer{reply.responder_id, rpc.target.endpoint};
+  if (reply.status == LookupStatus::done && reply.peers.size() >= 2) {
+    lookup->key_predecessor = reply.peers[0];
+    verify_owner(*lookup, reply.peers.span().subspan(1));
+    return;
+  }
+  // Keep only candidates that make progress: strictly between the responder and the key.
+  for (const Peer& peer : reply.peers) {
+    if (peer.id == self_.id || is_dead(*lookup, peer.id)) continue;
+    if (!in_open(reply.responder_id, peer.id, lookup->route_key)) continue;
+    insert_candidate(lookup->candidates, peer, lookup->route_key);
+  }
+  advance_lookup(*lookup);
+}
+
+void ChordNode::verify_owner(Lookup& lookup, std::span<const Peer> peers) {
+  const Peer owner = peers.front();
+  const bool check =
+      config_.verify_owner && owner.id != self_.id && lookup.purpose != LookupPurpose::join;
+  if (!check) {
+    finish_lookup(lookup.id, LookupFailure::none, owner);
+    return;
+  }
+  lookup.verifying = true;
+  lookup.candidates.clear();
+  for (const Peer& peer : peers) {
+    if (lookup.candidates.full()) break;
+    if (is_dead(lookup, peer.id)) continue;
+    lookup.candidates.push_back(peer);
+    if (peer.id == self_.id) break;  // we are alive: no need to look further
+  }
+  if (lookup.candidates.empty()) {  // every owner named is known dead: search past them
+    continue_past(lookup, peers.back().id);
+    return;
+  }
+  if (lookup.candidates.front().id == self_.id) {
+    finish_lookup(lookup.id, LookupFailure::none, self_);
+    return;
+  }
+  lookup.in_flight = true;
+  (void)send_request(lookup.candidates.front(), RpcKind::lookup_verify, GetStateRequest{},
+                     lookup.id);
+}
+
+void ChordNode::continue_past(Lookup& lookup, const NodeId& last_dead) {
+  // Every node from the key to `last_dead` is dead, so the key's owner is the owner of
+  // last_dead + 1: route there, starting again from the node that named them (it answered,
+  // and its successor list reaches further than its answer could carry).
+  lookup.verifying = false;
+  lookup.in_flight = false;
+  lookup.route_key = last_dead.plus_power_of_two(0);
+  lookup.candidates.clear();
+  if (lookup.responder.id != self_.id && !is_dead(lookup, lookup.responder.id)) {
+    lookup.candidates.push_back(lookup.responder);
+  }
+  advance_lookup(lookup);
+}
+
+bool ChordNode::is_dead(const Lookup& lookup, const NodeId& id) {
+  for (const NodeId& dead : lookup.dead) {
+    if (dead == id) return true;
+  }
+  return false;
+}
+
+ChordNode::Lookup* ChordNode::find_lookup(std::uint64_t id) {
+  for (Lookup& lookup : lookups_) {
+    if (lookup.id == id) return &lookup;
+  }
+  return nullptr;
+}
+
+void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, const Peer& owner) {
+  const auto it = std::find_if(lookups_.begin(), lookups_.end(),
+                               [&](const Lookup& l) { return l.id == lookup_id; });
+  CHORD_ASSERT(it != lookups_.end());
+  const Lookup lookup = *it;
+  lookups_.erase(it);
+  std::erase_if(rpcs_, [&](const PendingRpc& rpc) {
+    return (rpc.kind == RpcKind::lookup_step || rpc.kind == RpcKind::lookup_verify) &&
+           rpc.context == lookup_id;
+  });
+
+  LookupResult result;
+  result.lookup_id = lookup.id;
+  result.purpose = lookup.purpose;
+  result.key = lookup.key;
+  result.failure = failure;
+  result.owner = owner;
+  result.hops =
+      failure == LookupFailure::none ? std::max<std::uint8_t>(lookup.hops, 1) : lookup.hops;
+  result.timeouts = lookup.timeouts;
+  result.latency = runtime_.now() - lookup.started;
+  runtime_.report(result);
+
+  switch (lookup.purpose) {
+    case LookupPurpose::user:
+      return;
+    case LookupPurpose::join:
+      if (phase_ != Phase::joining) return;
+      if (failure != LookupFailure::none || lookup.key_predecessor.id == self_.id) {
+        try_next_bootstrap();
+        return;
+      }
+      // Zave's join reads the new predecessor; the owner is kept in case that node turns out
+      // not to be a member (it may be rejoining itself).
+      query_state(lookup.key_predecessor, RpcKind::join_state, owner);
+      return;
+    case LookupPurpose::fix_finger: {
+      if (phase_ != Phase::member) return;
+      if (failure != LookupFailure::none) {
+        if (building_fingers_) {  // give up the fast round; the periodic one goes on
+          building_fingers_ = false;
+          schedule(TimerKind::fix_fingers, config_.fix_fingers_period);
+        }
+        return;
+      }
+      fingers_.refresh(lookup.finger_index, owner);
+      remember(owner);
+      const std::size_t index = lookup.finger_index;
+      // Lower fingers all fall on the successor once 2^(index-1) is within reach of it.
+      const auto head = successor();
+      const bool round_done =
+          index == 0 || !head ||
+          !(self_.id.distance_to(head->id) < NodeId().plus_power_of_two(index - 1));
+      if (round_done) {
+        next_finger_ = id_bits - 1;
+        if (building_fingers_) {
+          building_fingers_ = false;
+          schedule(TimerKind::fix_fingers, config_.fix_fingers_period);
+        }
+      } else {
+        next_finger_ = static_cast<std::uint8_t>(index - 1);
+        if (building_fingers_ && !in_fix_fingers_) fix_fingers();
+      }
+      return;
+    }
+    case LookupPurpose::check_ring: {
+      if (phase_ != Phase::member || failure != LookupFailure::none) return;
+      if (owner.id == self_.id || state_query_pending_) return;
+      const auto head = successor();
+      if (!head || in_open(self_.id, owner.id, head->id)) {
+        query_state(owner, RpcKind::adopt_successor);  // adopted only if it answers
+      }
+      return;
+    }
+  }
+}
+
+bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* lookup) const {
+  // Peers this lookup already found dead are left out.
+  auto usable = [&](const Peer& peer) { return lookup == nullptr || !is_dead(*lookup, peer.id); };
+  peers.clear();
+  if (successors_.empty()) {  // alone: we own every key and precede it
+    peers.push_back(self_);
+    peers.push_back(self_);
+    return true;
+  }
+  const std::size_t routing_successors = config_.route_with_successor_list ? successors_.size() : 1;
+  Peer previous = self_;
+  for (std::size_t i = 0; i < routing_successors; ++i) {
+    if (in_open_closed(previous.id, key, successors_[i].id)) {
+      peers.push_back(previous);  // the key's predecessor, then its owner and beyond
+      for (std::size_t j = i; j < successors_.size() && !peers.full(); ++j) {
+        peers.push_back(successors_[j]);
+      }
+      return true;
+    }
+    previous = successors_[i];
+  }
+  // Closest preceding nodes among fingers and successors, best first. The last two places
+  // go to our first successors: if every far candidate is dead, the initiator can still
+  // make progress along the ring through them (they are the farthest from the key).
+  LookupPeers best;
+  for (const Peer& peer : fingers_.entries()) {
+    if (usable(peer) && in_open(self_.id, peer.id, key)) insert_candidate(best, peer, key);
+  }
+  for (std::size_t i = 0; i < routing_successors; ++i) {
+    const Peer& peer = successors_[i];
+    if (usable(peer) && in_open(self_.id, peer.id, key)) insert_candidate(best, peer, key);
+  }
+  constexpr std::size_t ring_fallbacks = 2;
+  for (const Peer& peer : best) {
+    if (peers.size() + ring_fallbacks >= peers.capacity) break;
+    peers.push_back(peer);
+  }
+  std::size_t added = 0;
+  for (std::size_t i = 0; i < routing_successors && added < ring_fallbacks; ++i) {
+    const Peer& peer = successors_[i];
+    if (!usable(peer) || !in_open(self_.id, peer.id, key)) continue;
+    insert_candidate(peers, peer, key);
+    ++added;
+  }
+  return false;
+}
+
+}  // namespace chord

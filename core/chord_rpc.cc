@@ -1,0 +1,93 @@
+// ChordNode, part three: outstanding RPCs, their deadlines and how replies are matched.
+// The class and its contract are in core/chord_node.h.
+#include <algorithm>
+
+#include "core/chord_node.h"
+
+namespace chord {
+
+// ---------------------------------------------------------------------------------------
+// RPCs
+
+RequestId ChordNode::send_request(const Peer& target, RpcKind kind, Message&& message,
+                                  std::uint64_t context, const Peer& subject) {
+  const RequestId id = next_request_id_++;
+  std::visit(
+      [id](auto& m) {
+        if constexpr (requires { m.request_id; }) m.request_id = id;
+      },
+      message);
+  if (rpcs_.size() >= config_.pending_rpcs_max) {
+    // Full: the oldest RPC is treated as timed out rather than growing without bound.
+    const PendingRpc oldest = rpcs_.front();
+    rpcs_.erase(rpcs_.begin());
+    on_rpc_timeout(oldest);
+  }
+  rpcs_.push_back({id, target, subject, runtime_.now() + config_.rpc_timeout, context, kind});
+  runtime_.send(target.endpoint, std::move(message));
+  arm_deadlines();
+  return id;
+}
+
+std::optional<ChordNode::PendingRpc> ChordNode::take_rpc(RequestId id, const Endpoint& from,
+                                                         ReplyType type) {
+  for (auto it = rpcs_.begin(); it != rpcs_.end(); ++it) {
+    if (it->id != id) continue;
+    // Not from whom we asked, or not an answer to what we asked: ignore it, and keep the
+    // request pending so its timeout still fires.
+    if (it->target.endpoint != from || expected_reply(it->kind) != type) return std::nullopt;
+    const PendingRpc rpc = *it;
+    rpcs_.erase(it);
+    return rpc;
+  }
+  return std::nullopt;  // late (after its timeout), duplicate, or never asked: ignore
+}
+
+ChordNode::ReplyType ChordNode::expected_reply(RpcKind kind) {
+  switch (kind) {
+    case RpcKind::lookup_step:
+      return ReplyType::find_successor;
+    case RpcKind::ping_predecessor:
+    case RpcKind::ping_rectify:
+    case RpcKind::ping_adopt_predecessor:
+      return ReplyType::pong;
+    default:
+      return ReplyType::state;
+  }
+}
+
+void ChordNode::arm_deadlines() {
+  Time earliest = Time::max();
+  for (const PendingRpc& rpc : rpcs_)
+    earliest = std::min(earliest, rpc.deadline);
+  for (const Lookup& lookup : lookups_)
+    earliest = std::min(earliest, lookup.deadline);
+  if (earliest < armed_deadline_) {
+    armed_deadline_ = earliest;
+    runtime_.set_timer(TimerKind::deadlines, earliest);
+  }
+}
+
+void ChordNode::expire_deadlines() {
+  const Time now = runtime_.now();
+  // Bounded: each pass removes the expired RPCs it finds; handlers may add new ones, whose
+  // deadlines lie in the future.
+  std::vector<PendingRpc> expired;
+  for (const PendingRpc& rpc : rpcs_) {
+    if (rpc.deadline <= now) expired.push_back(rpc);
+  }
+  std::erase_if(rpcs_, [&](const PendingRpc& rpc) { return rpc.deadline <= now; });
+  for (const PendingRpc& rpc : expired) {
+    if (phase_ == Phase::left) return;
+    on_rpc_timeout(rpc);
+  }
+  std::vector<std::uint64_t> late;
+  for (const Lookup& lookup : lookups_) {
+    if (lookup.deadline <= now) late.push_back(lookup.id);
+  }
+  for (std::uint64_t id : late) {
+    if (find_lookup(id) != nullptr) finish_lookup(id, LookupFailure::deadline, {});
+  }
+}
+
+}  // namespace chord

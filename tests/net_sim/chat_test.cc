@@ -1,0 +1,285 @@
+// Users and chats on the simulated ring: registration, finding, delivery once and in
+// order, failures reported, nothing left behind.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "tests/net_sim/sim_test_util.h"
+
+namespace chord::sim {
+namespace {
+
+using namespace testing;
+
+SimConfig chat_config(std::uint64_t seed) {
+  return uniform_latency_config(seed, 5ms, 50ms);
+}
+
+// Everything the users saw, per node.
+struct ChatLog {
+  std::map<NodeIndex, std::string> handles;  // registered
+  std::map<std::pair<NodeIndex, std::uint64_t>, std::vector<std::uint64_t>> received;
+  std::map<std::pair<NodeIndex, std::uint64_t>, std::vector<std::string>> texts;
+  std::map<std::pair<NodeIndex, std::uint64_t>, std::set<std::uint64_t>> delivered, failed;
+  std::map<std::pair<NodeIndex, std::uint64_t>, int> ended, opened, open_failed;
+  std::map<NodeIndex, std::vector<ChatEvent>> finds;
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+
+  void attach(Simulator& sim) {
+    sim.on_chat = [this](NodeIndex node, const ChatEvent& e) {
+      hash =
+          (hash ^ (static_cast<std::uint64_t>(e.kind) + e.seq * 31 + e.chat_id)) * 0x100000001b3ULL;
+      const auto key = std::make_pair(node, e.chat_id);
+      switch (e.kind) {
+        case ChatEventKind::registered:
+          handles[node] = e.handle;
+          break;
+        case ChatEventKind::message:
+          received[key].push_back(e.seq);
+          texts[key].push_back(e.text);
+          break;
+        case ChatEventKind::delivered:
+          delivered[key].insert(e.seq);
+          break;
+        case ChatEventKind::delivery_failed:
+          failed[key].insert(e.seq);
+          break;
+        case ChatEventKind::ended:
+          ++ended[key];
+          break;
+        case ChatEventKind::opened:
+          ++opened[key];
+          break;
+        case ChatEventKind::open_failed:
+          ++open_failed[key];
+          break;
+        case ChatEventKind::found:
+        case ChatEventKind::not_found:
+          finds[node].push_back(e);
+          break;
+        default:
+          break;
+      }
+    };
+  }
+};
+
+std::vector<NodeIndex> users_on_ring(Simulator& sim, std::size_t count, ChatLog& log) {
+  std::vector<NodeIndex> nodes;
+  for (std::size_t i = 0; i < count; ++i)
+    nodes.push_back(sim.add_node());
+  sim.build_ideal_ring(nodes);
+  sim.run_for(2s);
+  for (NodeIndex node : nodes) {
+    EXPECT_TRUE(sim.peer(node)->chat().start_user(numbered("user", node)).has_value());
+    sim.run_for(1ms);
+  }
+  sim.run_for(10s);
+  EXPECT_EQ(log.handles.size(), count);
+  return nodes;
+}
+
+struct Pair {
+  NodeIndex from, to;
+  std::uint64_t chat_id = 0;
+};
+
+std::vector<Pair> random_pairs(const std::vector<NodeIndex>& nodes, SimRandom& random) {
+  const std::vector<NodeIndex> order = shuffled(nodes, random);
+  std::vector<Pair> pairs;
+  for (std::size_t i = 0; i + 1 < order.size(); i += 2)
+    pairs.push_back({order[i], order[i + 1]});
+  return pairs;
+}
+
+TEST(SimChat, ThousandUsersChatInPairsEveryMessageOnceAndInOrder) {
+  const std::uint64_t seed = 2000;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(chat_config(seed));
+  SimRandom random(seed);
+  ChatLog log;
+  log.attach(sim);
+  const auto nodes = users_on_ring(sim, small_scale() ? 200 : 1000, log);
+  auto pairs = random_pairs(nodes, random);
+  constexpr std::uint64_t messages = 10;
+  for (Pair& pair : pairs) {
+    const auto chat = sim.peer(pair.from)->chat().open_chat(log.handles[pair.to]);
+    ASSERT_TRUE(chat.has_value());
+    pair.chat_id = *chat;
+    for (std::uint64_t m = 1; m <= messages; ++m) {  // queued while the chat opens
+      ASSERT_TRUE(sim.peer(pair.from)->chat().send(pair.chat_id, numbered("m", m)).has_value());
+    }
+  }
+  sim.run_for(30s);
+  for (const Pair& pair : pairs) {
+    const auto key_in = std::make_pair(pair.to, pair.chat_id);
+    const auto key_out = std::make_pair(pair.from, pair.chat_id);
+    std::vector<std::uint64_t> expected(messages);
+    for (std::uint64_t m = 0; m < messages; ++m)
+      expected[m] = m + 1;
+    EXPECT_EQ(log.received[key_in], expected) << "chat " << pair.chat_id;
+    EXPECT_EQ(log.texts[key_in].front(), "m1");
+    EXPECT_EQ(log.delivered[key_out].size(), messages);
+    EXPECT_TRUE(log.failed[key_out].empty());
+    EXPECT_EQ(log.opened[key_out], 1);
+    EXPECT_EQ(log.opened[key_in], 1);
+  }
+  // Either side ends: the other is told.
+  for (const Pair& pair : pairs)
+    sim.peer(pair.to)->chat().end_chat(pair.chat_id);
+  sim.run_for(5s);
+  for (const Pair& pair : pairs) {
+    EXPECT_EQ(log.ended[std::make_pair(pair.from, pair.chat_id)], 1);
+    EXPECT_EQ(sim.peer(pair.from)->chat().chats(), 0u);
+  }
+}
+
+TEST(SimChat, WithTenPercentCrashingEveryMessageIsDeliveredOrReportedFailed) {
+  const std::uint64_t seed = 2100;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(chat_config(seed));
+  SimRandom random(seed);
+  ChatLog log;
+  log.attach(sim);
+  const auto nodes = users_on_ring(sim, small_scale() ? 200 : 1000, log);
+  auto pairs = random_pairs(nodes, random);
+  for (Pair& pair : pairs) {
+    pair.chat_id = *sim.peer(pair.from)->chat().open_chat(log.handles[pair.to]);
+  }
+  constexpr std::uint64_t messages = 20;
+  std::set<NodeIndex> crashed;
+  std::map<std::pair<NodeIndex, std::uint64_t>, std::uint64_t> sent;
+  for (std::uint64_t m = 1; m <= messages; ++m) {
+    for (const Pair& pair : pairs) {
+      PeerNode* peer = sim.peer(pair.from);
+      if (peer == nullptr || peer->chat().chats() == 0) continue;  // crashed, or chat over
+      if (peer->chat().send(pair.chat_id, numbered("m", m))) {
+        ++sent[{pair.from, pair.chat_id}];
+      }
+    }
+    sim.run_for(500ms);
+    if (m == messages / 2) {  // midway: 10% of the nodes crash
+      for (std::size_t i = 0; i < nodes.size() / 10; ++i) {
+        const NodeIndex victim = nodes[random.uniform(nodes.size())];
+        crashed.insert(victim);
+        sim.crash(victim);
+      }
+    }
+  }
+  sim.run_for(60s);  // bounded: retries_max rounds of retry_timeout
+  std::size_t both_alive = 0;
+  for (const Pair& pair : pairs) {
+    if (crashed.count(pair.from)) continue;  // its user is gone; nobody to tell
+    const auto out = std::make_pair(pair.from, pair.chat_id);
+    const std::uint64_t count = sent[out];
+    // Every message: delivered or failed, never both, never neither.
+    for (std::uint64_t seq = 1; seq <= count; ++seq) {
+      EXPECT_NE(log.delivered[out].count(seq), log.failed[out].count(seq))
+          << "chat " << pair.chat_id << " seq " << seq;
+    }
+    if (crashed.count(pair.to)) {
+      // No chat hangs: it ended (timed out) and reported what it could not deliver.
+      EXPECT_EQ(log.ended[out], 1) << "chat " << pair.chat_id;
+      EXPECT_EQ(sim.peer(pair.from)->chat().chats(), 0u);
+      continue;
+    }
+    ++both_alive;
+    std::vector<std::uint64_t> expected(count);
+    for (std::uint64_t m = 0; m < count; ++m)
+      expected[m] = m + 1;
+    EXPECT_EQ(log.received[std::make_pair(pair.to, pair.chat_id)], expected);
+    EXPECT_EQ(log.delivered[out].size(), count);
+  }
+  EXPECT_GT(both_alive, pairs.size() / 2);
+  std::printf(
+      "[ chat ] %zu users in %zu chats, 10%% of nodes crashed midway: %zu chats with "
+      "both ends alive delivered everything once in order; every other message was "
+      "reported delivered or failed\n",
+      nodes.size(), pairs.size(), both_alive);
+}
+
+TEST(SimChat, EndedSessionLeavesNoRecordOnAnyReplicaAndFindSaysNotFound) {
+  const std::uint64_t seed = 2200;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(chat_config(seed));
+  ChatLog log;
+  log.attach(sim);
+  const auto nodes = users_on_ring(sim, 60, log);
+  sim.run_for(10s);  // replicas in place
+  const NodeIndex leaver = nodes[17];
+  const NodeId key = NodeId::hash_of(log.handles[leaver]);
+  std::size_t holders = 0;
+  for (NodeIndex node : nodes)
+    holders += sim.peer(node)->records().get(key, sim.now()) ? 1u : 0u;
+  EXPECT_EQ(holders, 4u);  // the primary and k = 3 replicas
+  sim.peer(leaver)->chat().end_user();
+  sim.run_for(20s);
+  holders = 0;
+  for (NodeIndex node : nodes)
+    holders += sim.peer(node)->records().get(key, sim.now()) ? 1u : 0u;
+  EXPECT_EQ(holders, 0u);
+  ASSERT_TRUE(sim.peer(nodes[3])->chat().find_user(log.handles[leaver]).has_value());
+  ASSERT_TRUE(sim.peer(nodes[3])->chat().find_user("nobody#aaaaaaaa").has_value());
+  sim.run_for(5s);
+  ASSERT_EQ(log.finds[nodes[3]].size(), 2u);
+  EXPECT_EQ(log.finds[nodes[3]][0].kind, ChatEventKind::not_found);
+  EXPECT_EQ(log.finds[nodes[3]][1].kind, ChatEventKind::not_found);
+  ASSERT_TRUE(sim.peer(nodes[3])->chat().find_user(log.handles[nodes[40]]).has_value());
+  sim.run_for(5s);
+  ASSERT_EQ(log.finds[nodes[3]].size(), 3u);
+  EXPECT_EQ(log.finds[nodes[3]][2].kind, ChatEventKind::found);
+  EXPECT_EQ(log.finds[nodes[3]][2].endpoint, sim.endpoint_of(nodes[40]));
+}
+
+TEST(SimChat, CrashedUsersRecordExpiresAfterItsLease) {
+  const std::uint64_t seed = 2300;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(chat_config(seed));
+  ChatLog log;
+  log.attach(sim);
+  const auto nodes = users_on_ring(sim, 40, log);
+  const NodeId key = NodeId::hash_of(log.handles[nodes[5]]);
+  sim.crash(nodes[5]);
+  sim.run_for(50s);  // within the 60 s lease: still there (renewed 20 s ago at most)
+  std::size_t holders = 0;
+  for (NodeIndex node : nodes) {
+    if (sim.peer(node)) holders += sim.peer(node)->records().get(key, sim.now()) ? 1u : 0u;
+  }
+  EXPECT_GT(holders, 0u);
+  sim.run_for(40s);  // past the lease
+  holders = 0;
+  for (NodeIndex node : nodes) {
+    if (sim.peer(node)) holders += sim.peer(node)->records().get(key, sim.now()) ? 1u : 0u;
+  }
+  EXPECT_EQ(holders, 0u);
+  // Live users' records never expire: they are renewed.
+  const NodeId live = NodeId::hash_of(log.handles[nodes[6]]);
+  std::size_t live_holders = 0;
+  for (NodeIndex node : nodes) {
+    if (sim.peer(node)) live_holders += sim.peer(node)->records().get(live, sim.now()) ? 1u : 0u;
+  }
+  EXPECT_GE(live_holders, 1u);
+}
+
+TEST(SimChat, SameSeedSameChatEvents) {
+  auto run = [](std::uint64_t seed) {
+    Simulator sim(chat_config(seed));
+    SimRandom random(seed);
+    ChatLog log;
+    log.attach(sim);
+    const auto nodes = users_on_ring(sim, 50, log);
+    auto pairs = random_pairs(nodes, random);
+    for (Pair& pair : pairs) {
+      pair.chat_id = *sim.peer(pair.from)->chat().open_chat(log.handles[pair.to]);
+      (void)sim.peer(pair.from)->chat().send(pair.chat_id, "hello");
+    }
+    sim.run_for(20s);
+    return std::make_pair(log.hash, sim.trace_hash());
+  };
+  EXPECT_EQ(run(2400), run(2400));
+  EXPECT_NE(run(2400).second, run(2401).second);
+}
+
+}  // namespace
+}  // namespace chord::sim
