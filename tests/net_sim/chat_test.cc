@@ -199,6 +199,34 @@ TEST(SimChat, WithTenPercentCrashingEveryMessageIsDeliveredOrReportedFailed) {
       nodes.size(), pairs.size(), both_alive);
 }
 
+TEST(SimChat, LostMessagesAreResentAndStillDeliveredOnceInOrder) {
+  const std::uint64_t seed = 2050;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(chat_config(seed));
+  SimRandom random(seed);
+  ChatLog log;
+  log.attach(sim);
+  const auto nodes = users_on_ring(sim, 100, log);
+  sim.set_loss(0.1);  // one message in ten lost, in both directions, ring traffic too
+  auto pairs = random_pairs(nodes, random);
+  constexpr std::uint64_t messages = 30;
+  for (Pair& pair : pairs) {
+    pair.chat_id = *sim.peer(pair.from)->chat().open_chat(log.handles[pair.to]);
+    for (std::uint64_t m = 1; m <= messages; ++m) {
+      ASSERT_TRUE(sim.peer(pair.from)->chat().send(pair.chat_id, numbered("m", m)).has_value());
+    }
+  }
+  sim.run_for(60s);
+  std::vector<std::uint64_t> expected(messages);
+  for (std::uint64_t m = 0; m < messages; ++m)
+    expected[m] = m + 1;
+  for (const Pair& pair : pairs) {
+    EXPECT_EQ(log.received[std::make_pair(pair.to, pair.chat_id)], expected);
+    EXPECT_EQ(log.delivered[std::make_pair(pair.from, pair.chat_id)].size(), messages);
+  }
+  EXPECT_GT(sim.counters().messages_lost, 0u);
+}
+
 TEST(SimChat, EndedSessionLeavesNoRecordOnAnyReplicaAndFindSaysNotFound) {
   const std::uint64_t seed = 2200;
   SCOPED_TRACE(replay_hint(seed));

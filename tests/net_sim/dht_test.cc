@@ -151,8 +151,10 @@ TEST(SimDht, AnyKConsecutiveCrashesLoseNoRecord) {
       << " failed";
 }
 
-void mass_failure(double p, std::uint32_t k, bool assert_bounds) {
-  const std::uint64_t seed = 1200 + static_cast<std::uint64_t>(p * 100) + k;
+// Returns how many records were lost.
+std::size_t mass_failure(double p, std::uint32_t k, std::uint64_t run = 0) {
+  const std::uint64_t base = 1200 + static_cast<std::uint64_t>(p * 100) + k;
+  const std::uint64_t seed = run == 0 ? base : mix_seed(base, run);
   SCOPED_TRACE(replay_hint(seed));
   const std::size_t nodes_count = small_scale() ? 300 : 1000;
   const std::size_t records_count = small_scale() ? 3000 : 10000;
@@ -171,7 +173,8 @@ void mass_failure(double p, std::uint32_t k, bool assert_bounds) {
     sim.crash(order[i]);
   }
   std::sort(crashed.begin(), crashed.end());
-  ASSERT_TRUE(sim.run_until_true([&] { return sim.health().ideal(); }, 1s, 300s).has_value());
+
+  EXPECT_TRUE(sim.run_until_true([&] { return sim.health().ideal(); }, 1s, 300s).has_value());
   sim.run_for(20s);  // re-replication
   std::vector<NodeIndex> alive(order.begin() + static_cast<std::ptrdiff_t>(crashed_count),
                                order.end());
@@ -194,22 +197,36 @@ void mass_failure(double p, std::uint32_t k, bool assert_bounds) {
   EXPECT_EQ(outcome.wrong_value, 0u);
   EXPECT_EQ(outcome.failed, 0u);
   EXPECT_EQ(outcome.right + outcome.not_found, records_count);
-  if (assert_bounds) {
-    EXPECT_LE(static_cast<double>(outcome.not_found), 2 * expected + 3);
-    EXPECT_GE(static_cast<double>(outcome.not_found), expected / 2 - 3);
-  }
+  // And the converse: on a static ring nothing else holds a copy, so the losses are exactly
+  // the records whose holders all crashed.
+  EXPECT_EQ(outcome.not_found, all_holders_crashed);
   std::printf(
       "[ dht mass failure ] N=%zu records=%zu k=%u p=%.2f: %zu lost (expected %.1f; %zu had "
       "all %u holders crashed), %zu right after recovery\n",
       nodes_count, records_count, k, p, outcome.not_found, expected, all_holders_crashed, k + 1,
       outcome.right);
+  return outcome.not_found;
 }
 
 TEST(SimDht, MassFailureLosesOnlyRecordsWhoseHoldersAllCrashed) {
-  mass_failure(0.25, 3, true);
-  mass_failure(0.1, 3, false);
-  mass_failure(0.5, 3, false);
-  mass_failure(0.25, 5, false);
+  // Losses come in clumps (a run of k + 1 crashed neighbours takes all the keys of its
+  // range), so one run at 1,000 nodes spreads by about ±50% around records·p^(k+1): the
+  // band of twice or half the expectation is checked on the mean of eight runs.
+  const int runs = small_scale() ? 1 : 8;
+  double lost = 0;
+  for (int run = 0; run < runs; ++run) {
+    lost += static_cast<double>(mass_failure(0.25, 3, static_cast<std::uint64_t>(run)));
+  }
+  if (!small_scale()) {
+    const double expected = 10000 * std::pow(0.25, 4);
+    EXPECT_LE(lost / runs, 2 * expected);
+    EXPECT_GE(lost / runs, expected / 2);
+    std::printf("[ dht mass failure ] k=3 p=0.25: mean of %d runs %.1f lost (expected %.1f)\n",
+                runs, lost / runs, expected);
+  }
+  mass_failure(0.1, 3);
+  mass_failure(0.5, 3);
+  mass_failure(0.25, 5);
 }
 
 TEST(SimDht, HalfTheNodesLeavingLoseNoRecord) {
@@ -303,6 +320,33 @@ TEST(SimDht, RecordsOfACrashedOwnerExpireAndLiveOwnersRecordsDoNot) {
   EXPECT_EQ(outcome.not_found, 50u);
   for (std::size_t index : outcome.missing)
     EXPECT_GE(index, 50u);
+}
+
+TEST(SimDht, PutsOverTheLimitsGetAClearStatus) {
+  SimConfig config = dht_config(1700);
+  config.dht.records_max = 5;
+  config.dht.value_bytes_max = 16;
+  Simulator sim(config);
+  const auto nodes = ideal_ring(sim, 1);  // one node holds everything
+  sim.run_for(1s);
+  DhtTally tally;
+  tally.attach(sim);
+  SimRandom random(1700);
+  const auto too_large =
+      sim.peer(nodes[0])->put(Record{random_key(random), 1, 1, 60000, std::string(17, 'v')});
+  for (int i = 0; i < 6; ++i) {
+    (void)sim.peer(nodes[0])->put(Record{random_key(random), 1, 1, 60000, "ok"});
+  }
+  sim.run_for(5s);
+  ASSERT_TRUE(too_large.has_value());
+  EXPECT_EQ(tally.results[std::make_pair(nodes[0], *too_large)].status, DhtStatus::value_too_large);
+  std::size_t ok = 0, full = 0;
+  for (const auto& [id, r] : tally.results) {
+    ok += r.status == DhtStatus::ok ? 1u : 0u;
+    full += r.status == DhtStatus::store_full ? 1u : 0u;
+  }
+  EXPECT_EQ(ok, 5u);
+  EXPECT_EQ(full, 1u);
 }
 
 TEST(SimDht, RemovedRecordsAreGoneFromEveryReplicaAndOnlyTheOwnerRemoves) {
