@@ -37,6 +37,20 @@ static_assert(username_bytes_max + 1 + id_chars <= user_handle_bytes_max);
 ChatService::ChatService(const ChatConfig& config, PeerNode& node, Runtime& runtime)
     : config_(config), node_(node), runtime_(runtime) {}
 
+void ChatService::flush() {
+  // Bounded: each event is handed out once; events the application causes meanwhile are
+  // handed out by the call that caused them.
+  std::vector<ChatEvent> events;
+  events.swap(pending_events_);
+  for (const ChatEvent& event : events)
+    runtime_.report_chat(event);
+}
+
+void ChatService::heard(Chat& chat) {
+  chat.last_heard = runtime_.now();
+  chat.keepalive_at = runtime_.now() + config_.keepalive_period;
+}
+
 // ---------------------------------------------------------------------------------------
 // The user session
 
@@ -64,6 +78,7 @@ Result<std::string> ChatService::start_user(std::string_view username) {
   version_ = 0;
   register_record(purpose_register);
   runtime_.set_timer(TimerKind::user_renew, runtime_.now() + config_.renew_period);
+  flush();
   return handle;
 }
 
@@ -94,6 +109,7 @@ void ChatService::end_user() {
   runtime_.cancel_timer(TimerKind::user_renew);
   handle_.reset();
   owner_token_ = 0;
+  flush();
 }
 
 Result<void> ChatService::find_user(std::string_view handle) {
@@ -106,6 +122,7 @@ Result<void> ChatService::find_user(std::string_view handle) {
     finding_.erase(find_id);
     return Error{Errc::queue_full, "cannot look users up now"};
   }
+  flush();
   return {};
 }
 
@@ -120,13 +137,18 @@ Result<std::uint64_t> ChatService::open_chat(std::string_view handle) {
   chat.id = runtime_.random();
   chat.peer_handle = handle;
   chat.opener = true;
+  chat.last_heard = runtime_.now();
+  const std::uint64_t id = chat.id;
+  chats_.push_back(std::move(chat));  // before the lookup: its answer may come at once
   Record record;
   record.key = NodeId::hash_of(handle);
-  if (!node_.start_tagged(DhtOperation::get, record, purpose_resolve, chat.id)) {
+  if (!node_.start_tagged(DhtOperation::get, record, purpose_resolve, id)) {
+    std::erase_if(chats_, [&](const Chat& c) { return c.id == id; });
+    pending_events_.clear();
     return Error{Errc::queue_full, "cannot look users up now"};
   }
-  chats_.push_back(std::move(chat));
-  return chats_.back().id;
+  flush();
+  return id;
 }
 
 Result<std::uint64_t> ChatService::send(std::uint64_t chat_id, std::string_view text) {
@@ -142,6 +164,7 @@ Result<std::uint64_t> ChatService::send(std::uint64_t chat_id, std::string_view 
 
 void ChatService::end_chat(std::uint64_t chat_id) {
   if (Chat* chat = find_chat(chat_id)) fail_and_close(*chat, CloseReason::ended_by_user, true);
+  flush();
 }
 
 ChatService::Chat* ChatService::find_chat(std::uint64_t id) {
@@ -174,8 +197,12 @@ void ChatService::transmit(Chat& chat, bool resend) {
 
 void ChatService::arm_resend() {
   Time earliest = Time::max();
-  for (const Chat& chat : chats_)
+  for (const Chat& chat : chats_) {
     earliest = std::min(earliest, chat.resend_at);
+    if (chat.state == State::open) {
+      earliest = std::min({earliest, chat.keepalive_at, chat.last_heard + config_.idle_timeout});
+    }
+  }
   if (earliest < armed_resend_) {
     armed_resend_ = earliest;
     runtime_.set_timer(TimerKind::chat_resend, earliest);
@@ -224,7 +251,9 @@ void ChatService::on_message(const Endpoint& from, const Message& message) {
               chat.peer_handle = m.from_user;
               chat.peer = from;
               chat.state = State::open;
+              heard(chat);
               chats_.push_back(std::move(chat));
+              arm_resend();
               ChatEvent opened;
               opened.kind = ChatEventKind::opened;
               opened.chat_id = m.chat_id;
@@ -240,7 +269,19 @@ void ChatService::on_message(const Endpoint& from, const Message& message) {
               runtime_.send(from, ChatAck{m.chat_id, m.seq, ChatStatus::no_such_chat});
               return;
             }
-            if (chat->state == State::opening) chat->state = State::open;  // its ack was lost
+            heard(*chat);
+            if (chat->state == State::opening) {  // the peer took our open; its ack was lost
+              chat->state = State::open;
+              chat->rounds = 0;
+              chat->resend_at = Time::max();
+              ChatEvent opened;
+              opened.kind = ChatEventKind::opened;
+              opened.chat_id = chat->id;
+              opened.handle = chat->peer_handle;
+              opened.endpoint = chat->peer;
+              report(opened);
+              transmit(*chat, false);
+            }
             if (m.seq == chat->delivered + 1) {
               ++chat->delivered;
               ChatEvent received;
@@ -261,11 +302,20 @@ void ChatService::on_message(const Endpoint& from, const Message& message) {
           [&](const auto&) {},
       },
       message);
+  flush();
 }
 
 void ChatService::on_ack(const Endpoint& from, const ChatAck& ack) {
   Chat* chat = find_chat(ack.chat_id, from);
-  if (chat == nullptr) return;
+  if (chat == nullptr) {
+    // A heartbeat or acknowledgement for a chat we no longer have (we closed it and the
+    // close was lost, or we restarted): say so, once; never answer a no_such_chat.
+    if (ack.status == ChatStatus::ok) {
+      runtime_.send(from, ChatAck{ack.chat_id, 0, ChatStatus::no_such_chat});
+    }
+    return;
+  }
+  heard(*chat);
   if (chat->state == State::opening) {
     if (ack.seq != 0) return;
     if (ack.status != ChatStatus::ok) {
@@ -281,6 +331,7 @@ void ChatService::on_ack(const Endpoint& from, const ChatAck& ack) {
     chat->state = State::open;
     chat->rounds = 0;
     chat->resend_at = Time::max();
+    heard(*chat);
     ChatEvent opened;
     opened.kind = ChatEventKind::opened;
     opened.chat_id = chat->id;
@@ -322,6 +373,14 @@ void ChatService::on_timer(TimerKind kind) {
   const Time now = runtime_.now();
   std::vector<std::uint64_t> give_up;
   for (Chat& chat : chats_) {
+    if (chat.state == State::open && now - chat.last_heard >= config_.idle_timeout) {
+      give_up.push_back(chat.id);  // the peer has been silent too long
+      continue;
+    }
+    if (chat.state == State::open && chat.unacked.empty() && chat.keepalive_at <= now) {
+      runtime_.send(chat.peer, ChatAck{chat.id, chat.delivered, ChatStatus::ok});  // heartbeat
+      chat.keepalive_at = now + config_.keepalive_period;
+    }
     if (chat.resend_at > now) continue;
     if (chat.rounds >= config_.retries_max) {
       give_up.push_back(chat.id);
@@ -349,10 +408,17 @@ void ChatService::on_timer(TimerKind kind) {
     fail_and_close(*chat, CloseReason::timed_out, true);
   }
   arm_resend();
+  flush();
 }
 
 void ChatService::on_dht_done(std::uint8_t purpose, std::uint64_t context,
                               const DhtResult& result) {
+  handle_dht_done(purpose, context, result);
+  flush();
+}
+
+void ChatService::handle_dht_done(std::uint8_t purpose, std::uint64_t context,
+                                  const DhtResult& result) {
   switch (purpose) {
     case purpose_register: {
       if (!handle_) return;

@@ -41,6 +41,11 @@ struct ChatConfig {
   std::uint32_t window = 16;      // texts in flight per chat
   std::uint32_t queue_max = 256;  // texts waiting per chat; more are refused
   std::uint32_t chats_max = 64;   // chats open at once
+  // An open chat with nothing to say sends a heartbeat every keepalive_period; one that has
+  // heard nothing from its peer for idle_timeout ends (the peer crashed, or its close was
+  // lost), so no chat is kept forever.
+  Duration keepalive_period = std::chrono::seconds(10);
+  Duration idle_timeout = std::chrono::seconds(35);
 };
 
 // Username rules: 1 to 32 bytes of letters, digits, '-', '_' and '.'.
@@ -102,15 +107,23 @@ class ChatService {
     std::deque<Outgoing> unacked;  // sent or waiting, oldest first
     Time resend_at = Time::max();  // when to resend (or give up) if no progress
     std::uint32_t rounds = 0;      // resend rounds without progress
+    Time last_heard;                  // anything from the peer about this chat
+    Time keepalive_at = Time::max();  // next heartbeat if idle
   };
 
   Chat* find_chat(std::uint64_t id);
   Chat* find_chat(std::uint64_t id, const Endpoint& from);
   void transmit(Chat& chat, bool resend);
   void on_ack(const Endpoint& from, const ChatAck& ack);
+  void handle_dht_done(std::uint8_t purpose, std::uint64_t context, const DhtResult& result);
   void fail_and_close(Chat& chat, CloseReason reason, bool tell_peer);
   void arm_resend();
-  void report(ChatEvent event) { runtime_.report_chat(event); }
+  // Events are queued during an input and handed out at its end (flush), so the
+  // application may call back into this service from report_chat without invalidating
+  // anything this service still holds.
+  void report(ChatEvent event) { pending_events_.push_back(std::move(event)); }
+  void flush();
+  void heard(Chat& chat);
   void register_record(std::uint8_t purpose);
   std::string new_id();
 
@@ -124,6 +137,7 @@ class ChatService {
   std::map<std::uint64_t, std::string> finding_;  // find_user requests in progress
   std::uint64_t next_find_ = 1;
   Time armed_resend_ = Time::max();
+  std::vector<ChatEvent> pending_events_;
 };
 
 }  // namespace chord

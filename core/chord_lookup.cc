@@ -43,6 +43,9 @@ void insert_candidate(LookupPeers& peers, const Peer& peer, const NodeId& key) {
 
 Result<std::uint64_t> ChordNode::lookup(const NodeId& key) {
   if (phase_ != Phase::member) return Error{Errc::not_member, "not a ring member"};
+  if (rpcs_.size() >= config_.pending_rpcs_max) {
+    return Error{Errc::queue_full, "too many requests outstanding"};
+  }
   return start_lookup(key, LookupPurpose::user, std::nullopt);
 }
 

@@ -217,6 +217,10 @@ void ChordNode::fix_fingers() {
     const auto started = start_lookup(self_.id.plus_power_of_two(next_finger_),
                                       LookupPurpose::fix_finger, std::nullopt, next_finger_);
     in_fix_fingers_ = false;
+    if (!started && building_fingers_) {  // no room for the lookup: go on periodically
+      building_fingers_ = false;
+      schedule(TimerKind::fix_fingers, config_.fix_fingers_period);
+    }
     if (!started || !building_fingers_) return;
   }
 }
@@ -363,6 +367,18 @@ void ChordNode::on_leave(const Endpoint& from, const Leave& leave) {
                                   [&](const Peer& p) { return p.id == leaver.id; });
   if (place == successors_.end()) return;
   const bool was_head = place == successors_.begin();
+  if (successors_.size() == 1) {
+    // Our only successor leaves. Keep it until a replacement answers (an empty list would
+    // mean "alone", and we would claim every key meanwhile); stabilize drops it otherwise.
+    if (state_query_pending_) return;
+    for (const Peer& peer : leave.successors) {
+      if (peer.id == self_.id) continue;
+      query_state(peer, RpcKind::adopt_successor);
+      return;
+    }
+    successors_.clear();  // it was the only other node: we are a ring of one again
+    return;
+  }
   successors_.erase(place);
   if (!was_head || state_query_pending_) return;
   // Close the ring at once: read the new head (or the leaver's successor) now.

@@ -9,8 +9,9 @@ namespace chord {
 // ---------------------------------------------------------------------------------------
 // RPCs
 
-RequestId ChordNode::send_request(const Peer& target, RpcKind kind, Message&& message,
-                                  std::uint64_t context, const Peer& subject) {
+RequestId ChordNode::send_request(Peer target, RpcKind kind, Message&& message,
+                                  std::uint64_t context, Peer subject) {
+  // target and subject are copies: callers pass entries of vectors this call may change.
   const RequestId id = next_request_id_++;
   std::visit(
       [id](auto& m) {
@@ -18,10 +19,12 @@ RequestId ChordNode::send_request(const Peer& target, RpcKind kind, Message&& me
       },
       message);
   if (rpcs_.size() >= config_.pending_rpcs_max) {
-    // Full: the oldest RPC is treated as timed out rather than growing without bound.
-    const PendingRpc oldest = rpcs_.front();
-    rpcs_.erase(rpcs_.begin());
-    on_rpc_timeout(oldest);
+    // Full: the request is not sent and times out at once, as a later input (the deadlines
+    // timer), so no handler runs inside this call. At most one such entry per request an
+    // input makes, and the next timer removes them.
+    rpcs_.push_back({id, target, subject, runtime_.now(), context, kind});
+    arm_deadlines();
+    return id;
   }
   rpcs_.push_back({id, target, subject, runtime_.now() + config_.rpc_timeout, context, kind});
   runtime_.send(target.endpoint, std::move(message));

@@ -108,11 +108,13 @@ void PeerNode::after_input() {
   const auto& predecessor = chord_.predecessor();
   if (!predecessor) return;  // keep the old one: a new one is compared with it
   if (last_predecessor_ && last_predecessor_->id == predecessor->id) return;
-  // A node joined between our old predecessor and us: it owns (old, new] now. We keep our
-  // copies: as its successor we are one of its replicas.
-  if (last_predecessor_ && in_open(last_predecessor_->id, predecessor->id, chord_.self().id)) {
-    send_records(*predecessor, TransferKind::handover, last_predecessor_->id, predecessor->id);
-  }
+  // A new predecessor: everything we hold outside our range (self, predecessor]... is either
+  // its own range now (it joined, perhaps where a crashed node was, or the ring grew from
+  // us alone) or the range of nodes before it, of which it is a replica too. Hand it all
+  // over; the store's owner and version checks make repeated copies harmless. We keep ours:
+  // as its successor we are one of its replicas.
+  const NodeId& self = chord_.self().id;
+  if (predecessor->id != self) send_records(*predecessor, TransferKind::handover, self, predecessor->id);
   last_predecessor_ = predecessor;
 }
 
@@ -135,7 +137,9 @@ DhtStatus PeerNode::store_primary(const Record& record) {
 
 DhtStatus PeerNode::remove_primary(const NodeId& key, std::uint64_t owner) {
   const DhtStatus status = store_.remove(key, owner, runtime_.now());
-  if (status == DhtStatus::ok && responsible_for(key)) forward_remove(key, owner);
+  // The replicas are told even when we had no copy (a hand-over may have been lost): a
+  // replica must not bring a removed record back when it takes over.
+  if (status != DhtStatus::not_owner && responsible_for(key)) forward_remove(key, owner);
   if (status == DhtStatus::not_found && !responsible_for(key)) return DhtStatus::not_responsible;
   return status;
 }

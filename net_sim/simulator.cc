@@ -277,8 +277,15 @@ void Simulator::NodeRuntime::report(const LookupResult& result) {
   if (sim.on_lookup) sim.on_lookup(checked);
 }
 
-void Simulator::NodeRuntime::notice(NodeNotice) {
+void Simulator::NodeRuntime::notice(NodeNotice notice) {
   simulator_.membership_changed();
+  if (notice == NodeNotice::left) {
+    Event event;
+    event.at = simulator_.now_;
+    event.node = index_;
+    event.type = EventType::control;
+    simulator_.queue_.push(event);  // stops the node once this input is over
+  }
 }
 
 void Simulator::NodeRuntime::report_dht(const DhtResult& result) {

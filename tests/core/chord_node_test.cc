@@ -218,7 +218,43 @@ TEST_F(ChordNodeTiming, LookupWhoseOwnerAndCandidatesAreAllDeadFailsWithAReason)
   }
   ASSERT_EQ(runtime.reports.size(), 1u);
   EXPECT_FALSE(runtime.reports[0].ok());
+  EXPECT_EQ(runtime.reports[0].failure, LookupFailure::no_route);
   EXPECT_GT(runtime.reports[0].timeouts, 0);
+}
+
+TEST(ChordNodeBounds, AFullRpcTableRefusesRequestsWithoutGrowing) {
+  ChordConfig config;
+  config.pending_rpcs_max = 8;
+  ScriptedRuntime runtime;
+  ChordNode node(config, runtime, peer(50));
+  const Peer successors[] = {peer(60), peer(70), peer(80)};
+  const Peer fingers[] = {peer(100), peer(150), peer(200), peer(250)};
+  node.install_state(peer(40), successors, fingers);
+  std::size_t refused = 0;
+  for (unsigned k = 0; k < 40; ++k) {  // lookups far away: each sends a request
+    NodeId::Bytes bytes{};
+    bytes[0] = static_cast<std::uint8_t>(90 + k * 4);
+    bytes[19] = static_cast<std::uint8_t>(k);
+    const auto started = node.lookup(NodeId(bytes));
+    if (!started) {
+      EXPECT_EQ(started.error().code, Errc::queue_full);
+      ++refused;
+    }
+    EXPECT_LE(node.pending_rpcs(), std::size_t{config.pending_rpcs_max});
+  }
+  EXPECT_EQ(refused, 40u - config.pending_rpcs_max);  // refused at once, with a reason
+  const std::size_t sent = runtime.count<FindSuccessorRequest>();
+  EXPECT_LE(sent, std::size_t{config.pending_rpcs_max});  // the rest were refused, not sent
+  for (int i = 0; i < 100 && node.pending_lookups() > 0; ++i) {
+    runtime.advance(config.rpc_timeout + 1ms);
+    node.on_timer(TimerKind::deadlines);
+  }
+  EXPECT_EQ(node.pending_lookups(), 0u);  // every lookup ended, with a reason
+  std::size_t failed = 0;
+  for (const LookupResult& r : runtime.reports)
+    failed += r.ok() ? 0u : 1u;
+  EXPECT_EQ(failed, runtime.reports.size());
+  EXPECT_EQ(runtime.reports.size(), std::size_t{config.pending_rpcs_max});
 }
 
 TEST_F(ChordNodeTiming, LeftNodeAnswersNothing) {

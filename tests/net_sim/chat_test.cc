@@ -119,6 +119,7 @@ TEST(SimChat, ThousandUsersChatInPairsEveryMessageOnceAndInOrder) {
     for (std::uint64_t m = 0; m < messages; ++m)
       expected[m] = m + 1;
     EXPECT_EQ(log.received[key_in], expected) << "chat " << pair.chat_id;
+    ASSERT_FALSE(log.texts[key_in].empty());
     EXPECT_EQ(log.texts[key_in].front(), "m1");
     EXPECT_EQ(log.delivered[key_out].size(), messages);
     EXPECT_TRUE(log.failed[key_out].empty());
@@ -225,6 +226,81 @@ TEST(SimChat, LostMessagesAreResentAndStillDeliveredOnceInOrder) {
     EXPECT_EQ(log.delivered[std::make_pair(pair.from, pair.chat_id)].size(), messages);
   }
   EXPECT_GT(sim.counters().messages_lost, 0u);
+}
+
+TEST(SimChat, ReceiverOfACrashedOpenerEndsTheChatWithinTheIdleTimeout) {
+  const std::uint64_t seed = 2060;
+  SCOPED_TRACE(replay_hint(seed));
+  SimConfig config = chat_config(seed);
+  Simulator sim(config);
+  ChatLog log;
+  log.attach(sim);
+  const auto nodes = users_on_ring(sim, 30, log);
+  const auto chat = sim.peer(nodes[1])->chat().open_chat(log.handles[nodes[2]]);
+  ASSERT_TRUE(chat.has_value());
+  sim.run_for(5s);
+  ASSERT_EQ(sim.peer(nodes[2])->chat().chats(), 1u);
+  sim.crash(nodes[1]);
+  sim.run_for(config.chat.idle_timeout + config.chat.keepalive_period + 5s);
+  EXPECT_EQ(sim.peer(nodes[2])->chat().chats(), 0u);
+  EXPECT_EQ(log.ended[std::make_pair(nodes[2], *chat)], 1);
+}
+
+TEST(SimChat, ChatClosedUnderLossEndsOnBothSides) {
+  const std::uint64_t seed = 2070;
+  SCOPED_TRACE(replay_hint(seed));
+  SimConfig config = chat_config(seed);
+  Simulator sim(config);
+  SimRandom random(seed);
+  ChatLog log;
+  log.attach(sim);
+  const auto nodes = users_on_ring(sim, 60, log);
+  auto pairs = random_pairs(nodes, random);
+  for (Pair& pair : pairs)
+    pair.chat_id = *sim.peer(pair.from)->chat().open_chat(log.handles[pair.to]);
+  sim.run_for(10s);
+  sim.set_loss(0.3);
+  for (const Pair& pair : pairs)
+    sim.peer(pair.from)->chat().end_chat(pair.chat_id);
+  sim.run_for(config.chat.idle_timeout + 2 * config.chat.keepalive_period);
+  for (const Pair& pair : pairs) {
+    EXPECT_EQ(sim.peer(pair.to)->chat().chats(), 0u) << "chat " << pair.chat_id;
+    EXPECT_EQ(log.ended[std::make_pair(pair.to, pair.chat_id)], 1);
+  }
+}
+
+TEST(SimChat, OpeningAChatWithAnAbsentUserFailsClearly) {
+  Simulator sim(chat_config(2080));
+  ChatLog log;
+  log.attach(sim);
+  const auto nodes = users_on_ring(sim, 1, log);  // one node: the lookup answers at once
+  const auto chat = sim.peer(nodes[0])->chat().open_chat("bob#aaaaaaaa");
+  ASSERT_TRUE(chat.has_value());
+  sim.run_for(10s);
+  EXPECT_EQ(log.open_failed[std::make_pair(nodes[0], *chat)], 1);
+  EXPECT_EQ(sim.peer(nodes[0])->chat().chats(), 0u);
+}
+
+TEST(SimChat, TheApplicationMayEndAChatFromInsideItsEvents) {
+  Simulator sim(chat_config(2090));
+  ChatLog log;
+  log.attach(sim);
+  const auto nodes = users_on_ring(sim, 10, log);
+  const auto chat = sim.peer(nodes[1])->chat().open_chat(log.handles[nodes[2]]);
+  ASSERT_TRUE(chat.has_value());
+  for (int m = 1; m <= 5; ++m)
+    (void)sim.peer(nodes[1])->chat().send(*chat, numbered("m", static_cast<std::uint64_t>(m)));
+  int messages = 0;
+  sim.on_chat = [&](NodeIndex node, const ChatEvent& e) {
+    if (e.kind == ChatEventKind::message && node == nodes[2]) {
+      ++messages;
+      sim.peer(node)->chat().end_chat(e.chat_id);  // re-entrant: from inside the event
+    }
+  };
+  sim.run_for(20s);
+  EXPECT_EQ(messages, 1);
+  EXPECT_EQ(sim.peer(nodes[2])->chat().chats(), 0u);
+  EXPECT_EQ(sim.peer(nodes[1])->chat().chats(), 0u);
 }
 
 TEST(SimChat, EndedSessionLeavesNoRecordOnAnyReplicaAndFindSaysNotFound) {

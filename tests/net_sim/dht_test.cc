@@ -322,6 +322,60 @@ TEST(SimDht, RecordsOfACrashedOwnerExpireAndLiveOwnersRecordsDoNot) {
     EXPECT_GE(index, 50u);
 }
 
+// A node joins where a crashed node was, before the ring has healed around the gap: the
+// range it takes over must reach it from the replicas (review finding: it did not).
+TEST(SimDht, JoinIntoTheRangeOfACrashedNodeLosesNoRecord) {
+  for (std::uint64_t seed : {1800u, 1801u, 1802u}) {
+    SCOPED_TRACE(replay_hint(seed));
+    Simulator sim(dht_config(seed));
+    SimRandom random(seed);
+    const auto nodes = ideal_ring(sim, 30);
+    sim.run_for(2s);
+    const auto records = put_records(sim, nodes, 300, 2ms, random);
+    sim.run_for(10s);
+    const auto members =
+        std::vector<Oracle::Member>(sim.oracle().members().begin(), sim.oracle().members().end());
+    const std::size_t victim = random.uniform(members.size());
+    const NodeId below = members[(victim + members.size() - 1) % members.size()].first;
+    sim.crash(members[victim].second);
+    // A new node with an id just above the victim's predecessor: it takes over most of the
+    // crashed node's range.
+    const NodeIndex joiner = sim.add_node(below.plus_power_of_two(100));
+    const NodeIndex via[] = {members[(victim + 5) % members.size()].second};
+    sim.join(joiner, via);
+    std::vector<NodeIndex> all = nodes;
+    all.push_back(joiner);
+    ASSERT_TRUE(sim.run_until_true([&] { return sim.health().ideal(); }, 1s, 120s).has_value());
+    sim.run_for(30s);  // past the hand-over grace: only a real hand-over can answer now
+    const GetOutcome outcome = get_all(sim, all, records, random);
+    EXPECT_EQ(outcome.right, records.size()) << outcome.not_found << " not found";
+  }
+}
+
+// A ring grown by joins from one node: the first node holds everything, then hands over.
+TEST(SimDht, RingGrownFromOneNodeHandsItsRecordsOver) {
+  const std::uint64_t seed = 1850;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(dht_config(seed));
+  SimRandom random(seed);
+  std::vector<NodeIndex> nodes{sim.add_node()};
+  sim.create_ring(nodes[0]);
+  sim.run_for(1s);
+  const auto records = put_records(sim, nodes, 200, 2ms, random);
+  for (int i = 0; i < 20; ++i) {
+    nodes.push_back(sim.add_node());
+    const NodeIndex via[] = {nodes[random.uniform(nodes.size() - 1)]};
+    sim.join(nodes.back(), via);
+    sim.run_for(2s);
+  }
+  ASSERT_TRUE(sim.run_until_true([&] { return sim.health().members == 21 && sim.health().ideal(); },
+                                 1s, 300s)
+                  .has_value());
+  sim.run_for(30s);
+  const GetOutcome outcome = get_all(sim, nodes, records, random);
+  EXPECT_EQ(outcome.right, records.size()) << outcome.not_found << " not found";
+}
+
 TEST(SimDht, PutsOverTheLimitsGetAClearStatus) {
   SimConfig config = dht_config(1700);
   config.dht.records_max = 5;
