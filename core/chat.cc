@@ -46,6 +46,20 @@ void ChatService::flush() {
     runtime_.report_chat(event);
 }
 
+void ChatService::become_open(Chat& chat) {
+  chat.state = State::open;
+  chat.rounds = 0;
+  chat.resend_at = Time::max();
+  heard(chat);
+  ChatEvent opened;
+  opened.kind = ChatEventKind::opened;
+  opened.chat_id = chat.id;
+  opened.handle = chat.peer_handle;
+  opened.endpoint = chat.peer;
+  report(opened);
+  transmit(chat, false);  // what was queued while opening
+}
+
 void ChatService::heard(Chat& chat) {
   chat.last_heard = runtime_.now();
   chat.keepalive_at = runtime_.now() + config_.keepalive_period;
@@ -270,18 +284,8 @@ void ChatService::on_message(const Endpoint& from, const Message& message) {
               return;
             }
             heard(*chat);
-            if (chat->state == State::opening) {  // the peer took our open; its ack was lost
-              chat->state = State::open;
-              chat->rounds = 0;
-              chat->resend_at = Time::max();
-              ChatEvent opened;
-              opened.kind = ChatEventKind::opened;
-              opened.chat_id = chat->id;
-              opened.handle = chat->peer_handle;
-              opened.endpoint = chat->peer;
-              report(opened);
-              transmit(*chat, false);
-            }
+            // The peer took our open and its acknowledgement was lost: the chat is open.
+            if (chat->state == State::opening) become_open(*chat);
             if (m.seq == chat->delivered + 1) {
               ++chat->delivered;
               ChatEvent received;
@@ -328,17 +332,7 @@ void ChatService::on_ack(const Endpoint& from, const ChatAck& ack) {
       fail_and_close(*chat, CloseReason::user_left, false);
       return;
     }
-    chat->state = State::open;
-    chat->rounds = 0;
-    chat->resend_at = Time::max();
-    heard(*chat);
-    ChatEvent opened;
-    opened.kind = ChatEventKind::opened;
-    opened.chat_id = chat->id;
-    opened.handle = chat->peer_handle;
-    opened.endpoint = chat->peer;
-    report(opened);
-    transmit(*chat, false);
+    become_open(*chat);
     return;
   }
   if (ack.status == ChatStatus::no_such_chat) {  // the peer forgot this chat (it restarted)

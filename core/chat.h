@@ -100,13 +100,13 @@ class ChatService {
     Endpoint peer;
     State state = State::resolving;
     bool opener = false;
-    std::uint64_t next_seq = 1;    // next seq to assign to a text we send
-    std::uint64_t acked = 0;       // highest seq the peer acknowledged
-    std::uint64_t delivered = 0;   // highest seq we delivered from the peer
-    std::uint64_t sent_up_to = 0;  // highest seq sent at least once
-    std::deque<Outgoing> unacked;  // sent or waiting, oldest first
-    Time resend_at = Time::max();  // when to resend (or give up) if no progress
-    std::uint32_t rounds = 0;      // resend rounds without progress
+    std::uint64_t next_seq = 1;       // next seq to assign to a text we send
+    std::uint64_t acked = 0;          // highest seq the peer acknowledged
+    std::uint64_t delivered = 0;      // highest seq we delivered from the peer
+    std::uint64_t sent_up_to = 0;     // highest seq sent at least once
+    std::deque<Outgoing> unacked;     // sent or waiting, oldest first
+    Time resend_at = Time::max();     // when to resend (or give up) if no progress
+    std::uint32_t rounds = 0;         // resend rounds without progress
     Time last_heard;                  // anything from the peer about this chat
     Time keepalive_at = Time::max();  // next heartbeat if idle
   };
@@ -124,6 +124,7 @@ class ChatService {
   void report(ChatEvent event) { pending_events_.push_back(std::move(event)); }
   void flush();
   void heard(Chat& chat);
+  void become_open(Chat& chat);
   void register_record(std::uint8_t purpose);
   std::string new_id();
 

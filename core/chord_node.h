@@ -179,8 +179,8 @@ class ChordNode {
   void on_rpc_timeout(const PendingRpc& rpc);
 
   // RPCs.
-  RequestId send_request(Peer target, RpcKind kind, Message&& message,
-                         std::uint64_t context = 0, Peer subject = {});
+  RequestId send_request(Peer target, RpcKind kind, Message&& message, std::uint64_t context = 0,
+                         Peer subject = {});
   enum class ReplyType : std::uint8_t { find_successor, state, pong };
   static ReplyType expected_reply(RpcKind kind);
   std::optional<PendingRpc> take_rpc(RequestId id, const Endpoint& from, ReplyType type);

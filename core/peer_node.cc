@@ -114,7 +114,8 @@ void PeerNode::after_input() {
   // over; the store's owner and version checks make repeated copies harmless. We keep ours:
   // as its successor we are one of its replicas.
   const NodeId& self = chord_.self().id;
-  if (predecessor->id != self) send_records(*predecessor, TransferKind::handover, self, predecessor->id);
+  if (predecessor->id != self)
+    send_records(*predecessor, TransferKind::handover, self, predecessor->id);
   last_predecessor_ = predecessor;
 }
 
