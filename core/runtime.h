@@ -10,9 +10,12 @@
 //     TimerKind: setting a kind replaces that kind's pending timer (timers are data, as in
 //     quinn-proto: the node keeps deadlines and arms the earliest).
 //   - random() is the core's only source of randomness (seeded per node in the simulator).
-//   - report() and notice() hand a completed lookup or a membership change to whoever embeds the
-//   node (the simulator's oracle
-//     and metrics, a real node's user interface). It must not call back into the core.
+//   - report(), notice(), report_dht() and report_chat() hand a completed lookup, a
+//     membership change, a completed DHT operation or a chat event to whoever embeds the
+//     node (the simulator's oracle and metrics, a real node's user interface). They are
+//     called when the node's state is consistent again, so the embedder may start new API
+//     calls from them (chat events are queued and handed out at the end of each input);
+//     they must not feed the node inputs (messages, timers) from inside.
 #pragma once
 
 #include <chrono>
