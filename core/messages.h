@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 #include "core/endpoint.h"
@@ -255,6 +256,19 @@ using Message = std::variant<Hello, FindSuccessorRequest, FindSuccessorReply, Ge
 
 // A short name per alternative ("find_successor_request"), for traces and tests.
 const char* message_name(const Message& message);
+// The same by type (the variant index). REQUIRES: type < std::variant_size_v<Message>.
+const char* message_type_name(std::size_t type);
+
+// The variant index of alternative T in Variant (its type number on the wire).
+template <typename Variant, typename T, std::size_t I = 0>
+constexpr std::size_t variant_index() {
+  static_assert(I < std::variant_size_v<Variant>, "T is not an alternative");
+  if constexpr (std::is_same_v<std::variant_alternative_t<I, Variant>, T>) {
+    return I;
+  } else {
+    return variant_index<Variant, T, I + 1>();
+  }
+}
 
 // The largest alternative is GetStateReply / Leave (a full successor list of 32 peers at 40
 // bytes). The simulator stores in-flight messages per alternative, so a Ping costs what a

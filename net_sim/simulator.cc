@@ -203,8 +203,11 @@ void Simulator::set_maintenance_paused(bool paused) {
 
 void Simulator::NodeRuntime::send(const Endpoint& to, Message&& message) {
   Simulator& sim = simulator_;
+  const std::size_t bytes = encoded_frame_size(message);
   ++sim.counters_.messages_sent;
-  sim.counters_.bytes_sent += encoded_frame_size(message);
+  sim.counters_.bytes_sent += bytes;
+  ++sim.counters_.messages_by_type[message.index()];
+  sim.counters_.bytes_by_type[message.index()] += bytes;
   const auto target = sim.index_of(to);
   if (!target || sim.network_random_.chance(sim.config_.network.loss)) {
     ++sim.counters_.messages_lost;

@@ -50,6 +50,9 @@ struct SimCounters {
   std::uint64_t lookups_raced = 0;    // ... named an owner that was right but left or
                                       //     crashed while the answer travelled back
   std::uint64_t lookups_failed = 0;   // ended with a failure reason
+  // Messages sent and their wire bytes, by message type (the variant index of Message).
+  std::array<std::uint64_t, std::variant_size_v<Message>> messages_by_type{};
+  std::array<std::uint64_t, std::variant_size_v<Message>> bytes_by_type{};
 };
 
 // One completed lookup with the oracle's verdict.
