@@ -247,7 +247,7 @@ ChurnSpec read_churn(const YamlValue& value, Duration at, Duration duration) {
   const YamlValue* rate = fields.take("rate");
   const YamlValue* session = fields.take("session_time");
   if ((rate == nullptr) == (session == nullptr)) {
-    fail(value,
+    fail(session ? *fields.key("session_time") : value,
          "churn needs exactly one of 'rate' (Poisson joins and departures) or "
          "'session_time' (a distribution)");
   }
@@ -341,7 +341,8 @@ void read_event(const YamlValue& value, Scenario& scenario) {
     const YamlValue* v = fields.take(candidate);
     if (v == nullptr) continue;
     if (action != nullptr) {
-      fail(*v, "an event has one action; this one has '" + name + "' and '" + candidate + "'");
+      fail(*fields.key(candidate),
+           "an event has one action; this one has '" + name + "' and '" + candidate + "'");
     }
     action = v;
     name = candidate;
@@ -403,25 +404,35 @@ Scenario read_scenario(const YamlValue& root, const std::string& path,
   scenario.overrides = overrides;
   scenario.name = file_stem(path);
   Fields fields(root, "the scenario");
-  if (const YamlValue* v = fields.take("name")) {
-    scenario.name = read_string(*v);
-    if (scenario.name.empty() || scenario.name.size() > 64) fail(*v, "1 to 64 characters");
-  }
+  // Every key is taken before any is read, so a misspelt key is reported as unknown
+  // rather than as the missing key it was meant to be.
+  const YamlValue* name = fields.take("name");
   fields.take("description");  // free text, for people
-  if (const YamlValue* v = fields.take("seed")) scenario.seed = read_count(*v, 0, ~0ULL);
-  if (seed) scenario.seed = *seed;
+  const YamlValue* seed_value = fields.take("seed");
   const YamlValue* duration = fields.take("duration");
+  const YamlValue* network = fields.take("network");
+  const YamlValue* chord = fields.take("chord");
+  const YamlValue* dht = fields.take("dht");
+  const YamlValue* nodes = fields.take("nodes");
+  const YamlValue* workload = fields.take("workload");
+  const YamlValue* metrics = fields.take("metrics");
+  const YamlValue* events = fields.take("events");
+  fields.done();
+  if (name) {
+    scenario.name = read_string(*name);
+    if (scenario.name.empty() || scenario.name.size() > 64) fail(*name, "1 to 64 characters");
+  }
+  if (seed_value) scenario.seed = read_count(*seed_value, 0, ~0ULL);
+  if (seed) scenario.seed = *seed;
   if (duration == nullptr) fail(root, "a scenario needs a duration (virtual time, like 10m)");
   scenario.duration = positive_duration(*duration);
-  if (const YamlValue* v = fields.take("network")) read_network(*v, scenario.sim.network);
-  if (const YamlValue* v = fields.take("chord")) read_chord(*v, scenario.sim.chord);
-  const YamlValue* dht = fields.take("dht");
+  if (network) read_network(*network, scenario.sim.network);
+  if (chord) read_chord(*chord, scenario.sim.chord);
   if (dht) read_dht(*dht, scenario.sim);
-  if (const YamlValue* v = fields.take("nodes")) read_nodes(*v, scenario.nodes);
-  if (const YamlValue* v = fields.take("workload")) read_workload(*v, scenario.workload);
-  if (const YamlValue* v = fields.take("metrics")) read_metrics(*v, scenario.metrics);
-  if (const YamlValue* v = fields.take("events")) read_events(*v, scenario);
-  fields.done();
+  if (nodes) read_nodes(*nodes, scenario.nodes);
+  if (workload) read_workload(*workload, scenario.workload);
+  if (metrics) read_metrics(*metrics, scenario.metrics);
+  if (events) read_events(*events, scenario);
   scenario.sim.seed = scenario.seed;
   if (scenario.sim.dht.replicas > scenario.sim.chord.successor_list_length) {
     fail(dht && dht->find("replicas") ? *dht->find("replicas") : root,

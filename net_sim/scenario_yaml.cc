@@ -268,6 +268,13 @@ const YamlValue* Fields::take(std::string_view key) {
   return nullptr;
 }
 
+const YamlValue* Fields::key(std::string_view name) const {
+  for (const YamlValue& k : map_.keys) {
+    if (k.text == name) return &k;
+  }
+  return nullptr;
+}
+
 void Fields::done() const {
   for (std::size_t i = 0; i < map_.keys.size(); ++i) {
     if (used_[i]) continue;

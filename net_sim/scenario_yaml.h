@@ -51,6 +51,8 @@ class Fields {
   Fields(const YamlValue& map, std::string section);
   // The value under `key`, or nullptr; the key counts as known either way.
   const YamlValue* take(std::string_view key);
+  // The key itself (for errors about the key rather than its value), or nullptr.
+  const YamlValue* key(std::string_view name) const;
   // Fails on the first key nobody took, naming the known ones.
   void done() const;
   const YamlValue& self() const { return map_; }

@@ -13,6 +13,8 @@ packages=(
   clang libclang-rt-14-dev
   # network namespaces for the LAN test of net_real
   iproute2
+  # chordsim's plots (tools/chordsim_plot.py, tools/chordsim_sweep.py)
+  python3 python3-matplotlib
 )
 
 missing=()
