@@ -427,13 +427,23 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
       adopt_successor_list(rpc.target, reply.successors);
       finish_stabilize();  // notifies it; stabilize walks back to any closer node
       return;
-    case RpcKind::adopt_successor:
+    case RpcKind::adopt_successor: {
+      const auto before = successor();
       if (reply.status == StateStatus::ok) {
         remember(rpc.target);
         adopt_successor_list(rpc.target, reply.successors);
       }
       finish_stabilize();
+      // A round moves the successor back one node (to the old head's predecessor). If it
+      // moved, the new head's predecessor may lie between too: run the next round at once
+      // rather than a period later, so a pointer that skips k nodes is fixed in k round
+      // trips, not k periods. Each repeat needs a closer node that answered, so it ends.
+      const auto after = successor();
+      if (after && (!before || before->id != after->id)) {
+        runtime_.set_timer(TimerKind::stabilize, runtime_.now());
+      }
       return;
+    }
     case RpcKind::join_owner_state: {
       state_query_pending_ = false;
       if (phase_ != Phase::joining) return;

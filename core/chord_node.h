@@ -11,6 +11,9 @@
 //   - stabilize adopts the successor's list ([head] + butLast(head.list)) and, if the head's
 //     predecessor lies between, that node's list after checking it answers; it notifies the
 //     successor at the end of every round, whatever happened;
+//   - a round that moved the successor to a closer node is followed at once by another
+//     (not a period later), so walking back along a chain of k new nodes takes k round
+//     trips rather than k periods;
 //   - rectify on notify: adopt the notifier if it lies between, else keep the predecessor
 //     unless a ping shows it dead;
 //   - no pointer is adopted to a node that has not answered (lists are copied from a node
