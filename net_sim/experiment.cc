@@ -236,40 +236,12 @@ void Experiment::dispatch(const Action& action) {
       start_user(action.node, action.generation);
       return;
     case ActionKind::churn_depart:
-      if (action.value != churn_epoch_ || !churn_active() || !alive(action.node, action.generation))
-        return;
-      if (live_.size() <= 1) return;  // the ring keeps one node
-      {
-        const ChurnSpec& churn = scenario_.events[*churn_].churn;
-        depart(action.node, random_.chance(churn.crash_fraction));
-        if (churn.rejoin) {
-          schedule(now + churn.downtime.sample(random_), ActionKind::churn_return, action.node,
-                   churn_epoch_);
-        }
-      }
-      return;
     case ActionKind::churn_return:
-      if (action.value != churn_epoch_ || !churn_active() ||
-          live_position_[action.node] != not_live) {
-        return;
-      }
-      if (sim_.is_running(action.node)) sim_.crash(action.node);  // still finishing its leave
-      join_node(action.node);
-      ++results_.rejoins;
-      return;
     case ActionKind::churn_arrive:
-    case ActionKind::churn_leave: {
-      if (action.value != churn_epoch_ || !churn_active()) return;
-      const ChurnSpec& churn = scenario_.events[*churn_].churn;
-      if (action.kind == ActionKind::churn_arrive) {
-        join_node(sim_.add_node());
-        ++results_.joins;
-      } else if (live_.size() > 1) {
-        depart(live_[random_.uniform(live_.size())], random_.chance(churn.crash_fraction));
-      }
-      schedule(now + exponential_gap(random_, churn.rate_per_s), action.kind, 0, churn_epoch_);
+    case ActionKind::churn_leave:
+      // Churn actions of a churn no longer in force (ended, or replaced) are dropped.
+      if (action.value == churn_epoch_ && churn_active()) churn_action(action);
       return;
-    }
     case ActionKind::churn_end:
       if (churn_ && *churn_ == action.value) {
         churn_.reset();
@@ -450,6 +422,39 @@ void Experiment::schedule_session_end(NodeIndex node) {
   const ChurnSpec& churn = scenario_.events[*churn_].churn;
   schedule(sim_.now() + churn.session_time.sample(random_), ActionKind::churn_depart, node,
            churn_epoch_);
+}
+
+void Experiment::churn_action(const Action& action) {
+  const ChurnSpec& churn = scenario_.events[*churn_].churn;
+  const Time now = sim_.now();
+  switch (action.kind) {
+    case ActionKind::churn_depart:  // a session ends
+      if (!alive(action.node, action.generation) || live_.size() <= 1) return;
+      depart(action.node, random_.chance(churn.crash_fraction));
+      if (churn.rejoin) {
+        schedule(now + churn.downtime.sample(random_), ActionKind::churn_return, action.node,
+                 churn_epoch_);
+      }
+      return;
+    case ActionKind::churn_return:  // back after the downtime, same id, fresh state
+      if (live_position_[action.node] != not_live) return;
+      if (sim_.is_running(action.node)) sim_.crash(action.node);  // still finishing its leave
+      join_node(action.node);
+      ++results_.rejoins;
+      return;
+    case ActionKind::churn_arrive:  // rate churn: Poisson arrivals of new nodes
+      join_node(sim_.add_node());
+      ++results_.joins;
+      break;
+    case ActionKind::churn_leave:  // rate churn: Poisson departures; the ring keeps one node
+      if (live_.size() > 1) {
+        depart(live_[random_.uniform(live_.size())], random_.chance(churn.crash_fraction));
+      }
+      break;
+    default:
+      CHORD_ASSERT(false);
+  }
+  schedule(now + exponential_gap(random_, churn.rate_per_s), action.kind, 0, churn_epoch_);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -175,6 +175,7 @@ class Experiment {
   std::vector<NodeIndex> pick_live(std::size_t count);
   std::optional<NodeIndex> random_member();
   void start_churn(std::size_t event_index);
+  void churn_action(const Action& action);
   void schedule_session_end(NodeIndex node);
   bool churn_active() const;
   void issue_lookup();

@@ -84,6 +84,15 @@ double half_log2(double n) {
   return n <= 1 ? 0.0 : 0.5 * std::log2(n);
 }
 
+// The expected mean path in our hop convention. Fingers alone: 1/2 log2 N (SIGCOMM Fig.
+// 10a). With the successor list too, the last 1/2 log2 r hops go (ToN §V-D, whose
+// 1/2 log2 N - 1/2 log2 r + 1 counts the owner as visited; we do not).
+double hops_model(const Scenario& s, double n) {
+  if (!s.sim.chord.route_with_successor_list) return half_log2(n);
+  const double r = std::min<double>(s.sim.chord.successor_list_length, std::max(1.0, n - 1));
+  return std::max(1.0, half_log2(n) - half_log2(r));
+}
+
 std::uint32_t hops_percentile(const ExperimentResults& results, double p) {
   std::uint64_t total = 0;
   for (const std::uint64_t count : results.hops)
@@ -135,7 +144,12 @@ std::string summary_text(const Scenario& s, const ExperimentResults& r, const Ho
   out << "\n";
   out << "             hops mean " << fixed(hops_mean(r), 2) << " p50 " << hops_percentile(r, 0.5)
       << " p99 " << hops_percentile(r, 0.99)
-      << " (1/2 log2 N = " << fixed(half_log2(r.members_mean), 2) << "), timeouts/lookup "
+      << " (1/2 log2 N = " << fixed(half_log2(r.members_mean), 2);
+  if (s.sim.chord.route_with_successor_list) {
+    out << "; with the successor list, 1/2 log2 N - 1/2 log2 r = "
+        << fixed(hops_model(s, r.members_mean), 2);
+  }
+  out << "), timeouts/lookup "
       << fixed(ratio(static_cast<double>(r.timeouts_sum), static_cast<double>(ok)), 3) << "\n";
   out << "             latency ms mean " << fixed(r.latency.mean() / 1e3, 1) << " p50 "
       << fixed(r.latency.percentile(0.5) / 1e3, 1) << " p99 "
@@ -182,34 +196,9 @@ std::string summary_text(const Scenario& s, const ExperimentResults& r, const Ho
   return out.str();
 }
 
-std::string summary_json(const Scenario& s, const ExperimentResults& r, const HostFigures& host) {
-  JsonWriter json;
-  const double lived = node_seconds(r);
-  json.begin_object();
-  json.key("scenario").begin_object();
-  json.field("name", s.name).field("file", s.file).field("seed", s.seed);
-  json.key("overrides").begin_array();
-  for (const std::string& o : s.overrides)
-    json.value(o);
-  json.end_array();
-  json.key("resolved");
-  write_resolved(s, json);
-  json.end_object();
+namespace {
 
-  json.key("nodes").begin_object();
-  json.field("initial", s.nodes.initial)
-      .field("joins", r.joins)
-      .field("rejoins", r.rejoins)
-      .field("crashes", r.crashes)
-      .field("leaves", r.leaves)
-      .field("live_peak", std::uint64_t{r.live_peak})
-      .field("final_live", std::uint64_t{r.live_end})
-      .field("final_members", std::uint64_t{r.members_end})
-      .field("members_mean", r.members_mean)
-      .end_object();
-  json.field("virtual_duration_s", seconds(r.virtual_duration));
-  json.field("events", r.counters.events);
-
+void write_lookups(const Scenario& s, const ExperimentResults& r, JsonWriter& json) {
   const std::uint64_t ok = r.lookups_correct + r.lookups_wrong + r.lookups_raced;
   json.key("lookups").begin_object();
   json.field("issued", r.lookups_issued)
@@ -231,11 +220,14 @@ std::string summary_json(const Scenario& s, const ExperimentResults& r, const Ho
       .field("hops_p50", hops_percentile(r, 0.5))
       .field("hops_p99", hops_percentile(r, 0.99))
       .field("half_log2_n", half_log2(r.members_mean))
+      .field("hops_model", hops_model(s, r.members_mean))
       .field("latency_ms_mean", r.latency.mean() / 1e3)
       .field("latency_ms_p50", r.latency.percentile(0.5) / 1e3)
       .field("latency_ms_p99", r.latency.percentile(0.99) / 1e3)
       .end_object();
+}
 
+void write_users(const ExperimentResults& r, JsonWriter& json) {
   json.key("records").begin_object();
   json.field("users_started", r.users_started)
       .field("registered", r.registered)
@@ -246,7 +238,6 @@ std::string summary_json(const Scenario& s, const ExperimentResults& r, const Ho
       .field("lost", r.records_lost)
       .field("stale", r.records_stale)
       .end_object();
-
   json.key("chat").begin_object();
   json.field("chats", r.chats_started)
       .field("not_placed", r.chats_unplaced)
@@ -258,7 +249,9 @@ std::string summary_json(const Scenario& s, const ExperimentResults& r, const Ho
       .field("lost_with_sender", r.messages_orphaned)
       .field("received", r.messages_received)
       .end_object();
+}
 
+void write_ring(const ExperimentResults& r, JsonWriter& json) {
   json.key("ring").begin_object();
   json.field("samples", r.health_samples)
       .field("ideal_samples", r.ideal_samples)
@@ -277,7 +270,10 @@ std::string summary_json(const Scenario& s, const ExperimentResults& r, const Ho
     json.field("note", recovery.note).end_object();
   }
   json.end_array().end_object();
+}
 
+void write_traffic(const ExperimentResults& r, JsonWriter& json) {
+  const double lived = node_seconds(r);
   const Traffic traffic = traffic_of(r.counters);
   json.key("traffic").begin_object();
   json.field("messages", r.counters.messages_sent)
@@ -300,7 +296,40 @@ std::string summary_json(const Scenario& s, const ExperimentResults& r, const Ho
     json.end_object();
   }
   json.end_object().end_object();
+}
 
+}  // namespace
+
+std::string summary_json(const Scenario& s, const ExperimentResults& r, const HostFigures& host) {
+  JsonWriter json;
+  json.begin_object();
+  json.key("scenario").begin_object();
+  json.field("name", s.name).field("file", s.file).field("seed", s.seed);
+  json.key("overrides").begin_array();
+  for (const std::string& o : s.overrides)
+    json.value(o);
+  json.end_array();
+  json.key("resolved");
+  write_resolved(s, json);
+  json.end_object();
+  json.key("nodes").begin_object();
+  json.field("initial", s.nodes.initial)
+      .field("joins", r.joins)
+      .field("rejoins", r.rejoins)
+      .field("crashes", r.crashes)
+      .field("leaves", r.leaves)
+      .field("live_peak", std::uint64_t{r.live_peak})
+      .field("final_live", std::uint64_t{r.live_end})
+      .field("final_members", std::uint64_t{r.members_end})
+      .field("members_mean", r.members_mean)
+      .end_object();
+  json.field("virtual_duration_s", seconds(r.virtual_duration));
+  json.field("events", r.counters.events);
+  write_lookups(s, r, json);
+  write_users(r, json);
+  write_ring(r, json);
+  write_traffic(r, json);
+  // The only figures that depend on the machine: kept apart, last.
   json.key("host").begin_object();
   json.field("wall_s", host.wall_s)
       .field("events_per_s", ratio(static_cast<double>(r.counters.events), host.wall_s))

@@ -126,6 +126,22 @@ void draw_plots(const fs::path& dir) {
   }
 }
 
+// "1h02m", "3m07s", "42s": virtual time done, as the progress line shows it.
+std::string clock_text(chord::Duration d) {
+  const auto total = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  char text[32];
+  if (total >= 3600) {
+    std::snprintf(text, sizeof text, "%lldh%02lldm", static_cast<long long>(total / 3600),
+                  static_cast<long long>(total / 60 % 60));
+  } else if (total >= 60) {
+    std::snprintf(text, sizeof text, "%lldm%02llds", static_cast<long long>(total / 60),
+                  static_cast<long long>(total % 60));
+  } else {
+    std::snprintf(text, sizeof text, "%llds", static_cast<long long>(total));
+  }
+  return text;
+}
+
 class ProgressLine {
  public:
   explicit ProgressLine(bool enabled) : enabled_(enabled) {}
@@ -135,10 +151,8 @@ class ProgressLine {
     if (!last && now - shown_ < std::chrono::milliseconds(200)) return;
     shown_ = now;
     const double wall = std::chrono::duration<double>(now - start_).count();
-    const std::string done =
-        chord::sim::format_duration(std::chrono::duration_cast<std::chrono::seconds>(p.now));
-    std::fprintf(stderr, "\r\033[K%s / %s virtual | %.1f s wall | %.0f k events/s | %zu live",
-                 done.c_str(), chord::sim::format_duration(p.end).c_str(), wall,
+    std::fprintf(stderr, "\r\033[K%s of %s virtual | %.1f s wall | %.0f k events/s | %zu live",
+                 clock_text(p.now).c_str(), clock_text(p.end).c_str(), wall,
                  wall > 0 ? static_cast<double>(p.events) / wall / 1e3 : 0.0, p.live_nodes);
     if (last) std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);

@@ -239,6 +239,12 @@ def plot_hops(run_dir, summary, rows):
     if half_log2_n is not None:
         ax.axvline(half_log2_n, color="black", linestyle="--", linewidth=1.5)
         ax.plot([], [], color="black", linestyle="--", label=f"½·log2 N = {half_log2_n:.2f}")
+    model = get_number(summary, "lookups.hops_model")
+    if model is not None and half_log2_n is not None and abs(model - half_log2_n) > 1e-9:
+        r = get(summary, "scenario.resolved.chord.successor_list_length", "r")
+        ax.axvline(model, color="tab:green", linestyle="-.", linewidth=1.5)
+        ax.plot([], [], color="tab:green", linestyle="-.",
+                label=f"½·log2 N − ½·log2 r (r = {r}) = {model:.2f}")
     mean = get_number(summary, "lookups.hops_mean")
     if mean is None:
         mean = sum(h * p for h, p in zip(hops, pdf))
@@ -311,7 +317,8 @@ def panel_failures(ax, rows, scale):
     points = [(r["time_s"] / scale, failed_percent(r)) for r in rows]
     points = [(t, p) for t, p in points if p is not None]
     if points:
-        ax.plot(*zip(*points), color="tab:red", marker="o", markersize=3, linewidth=1.3)
+        # A row counts the lookups of the window that ends at time_s.
+        ax.plot(*zip(*points), color="tab:red", linewidth=1.3, drawstyle="steps-pre")
     else:
         ax.text(0.5, 0.5, "no lookups", transform=ax.transAxes, ha="center", color="gray")
     # At least 0-1 %, so that a little noise does not look like an outage.
@@ -320,20 +327,17 @@ def panel_failures(ax, rows, scale):
 
 
 def ideal_spans(rows):
-    """Merged (start_s, end_s) spans of the windows where ring_ideal == 1."""
+    """Merged (start_s, end_s) spans where the ring was ideal; a sample holds until the next."""
     spans = []
     for i, row in enumerate(rows):
         if not row.get("ring_ideal"):
             continue
-        if i > 0:
-            start = rows[i - 1]["time_s"]
-        else:
-            width = rows[1]["time_s"] - row["time_s"] if len(rows) > 1 else row["time_s"]
-            start = max(0.0, row["time_s"] - width)
+        start = row["time_s"]
+        end = rows[i + 1]["time_s"] if i + 1 < len(rows) else start
         if spans and spans[-1][1] == start:
-            spans[-1] = (spans[-1][0], row["time_s"])
+            spans[-1] = (spans[-1][0], end)
         else:
-            spans.append((start, row["time_s"]))
+            spans.append((start, end))
     return spans
 
 
@@ -349,7 +353,9 @@ def panel_ring(ax, rows, scale):
     for column, label, color, style in columns:
         points = [(r["time_s"] / scale, 100 * r[column]) for r in rows if r.get(column) is not None]
         if points:
-            ax.plot(*zip(*points), color=color, linestyle=style, linewidth=1.3, label=label)
+            # Sampled at time_s; the state holds until the next sample.
+            ax.plot(*zip(*points), color=color, linestyle=style, linewidth=1.3, label=label,
+                    drawstyle="steps-post")
             lowest = min([lowest] + [p for _, p in points])
     ax.set_ylim(max(0.0, min(90.0, lowest - 5)), 101)
     ax.set_ylabel("ring correctness\n(% of nodes)")
@@ -359,10 +365,13 @@ def panel_ring(ax, rows, scale):
 def panel_nodes(ax, rows, scale):
     times = [r["time_s"] / scale for r in rows]
     live = [r["live_nodes"] for r in rows]
-    ax.plot(times, live, color="tab:gray", linewidth=1.5, label="live nodes")
+    ax.plot(
+        times, live, color="tab:gray", linewidth=1.5, label="live nodes", drawstyle="steps-post"
+    )
     members = [r.get("members") for r in rows]
     if any(m is not None and m != n for m, n in zip(members, live)):
-        ax.plot(times, members, color="tab:orange", linestyle="--", label="members")
+        ax.plot(times, members, color="tab:orange", linestyle="--", label="members",
+                drawstyle="steps-post")
     ax.set_ylim(bottom=0)
     ax.set_ylabel("nodes")
     ax.legend(loc="lower right", fontsize=9, framealpha=0.9)
