@@ -79,39 +79,6 @@ DurationDistribution read_distribution(const YamlValue& value, const std::string
   return d;
 }
 
-LatencyModel read_latency(const YamlValue& value) {
-  LatencyModel latency;
-  if (value.kind == Kind::scalar) {
-    latency.kind = LatencyModel::Kind::constant;
-    latency.constant = read_duration(value);
-    return latency;
-  }
-  const DurationDistribution d = read_distribution(value, "network.latency");
-  switch (d.kind) {
-    case DurationDistribution::Kind::constant:
-      latency.kind = LatencyModel::Kind::constant;
-      latency.constant = d.value;
-      break;
-    case DurationDistribution::Kind::uniform:
-      latency.kind = LatencyModel::Kind::uniform;
-      latency.min = d.min;
-      latency.max = d.max;
-      break;
-    case DurationDistribution::Kind::exponential:
-      latency.kind = LatencyModel::Kind::exponential;
-      latency.mean = d.mean;
-      break;
-    case DurationDistribution::Kind::lognormal:
-      latency.kind = LatencyModel::Kind::lognormal;
-      latency.median = d.median;
-      latency.sigma = d.sigma;
-      break;
-    default:
-      fail(value, "network latency: use constant, uniform, exponential or lognormal");
-  }
-  return latency;
-}
-
 Duration positive_duration(const YamlValue& value) {
   const Duration d = read_duration(value);
   if (d <= Duration(0)) fail(value, "must be positive");
@@ -120,7 +87,9 @@ Duration positive_duration(const YamlValue& value) {
 
 void read_network(const YamlValue& value, NetworkConfig& network) {
   Fields fields(value, "network");
-  if (const YamlValue* v = fields.take("latency")) network.latency = read_latency(*v);
+  if (const YamlValue* v = fields.take("latency")) {
+    network.latency = read_distribution(*v, "network.latency");
+  }
   if (const YamlValue* v = fields.take("loss")) network.loss = read_fraction(*v);
   fields.done();
 }
@@ -445,56 +414,30 @@ Scenario read_scenario(const YamlValue& root, const std::string& path,
 
 }  // namespace
 
-Duration DurationDistribution::sample(SimRandom& random) const {
-  auto micros = [](double amount) {
-    return Duration(static_cast<std::int64_t>(std::min(amount, 365.0 * 86400e6)));
-  };
-  switch (kind) {
+std::string describe(const DurationDistribution& d) {
+  using Kind = DurationDistribution::Kind;
+  std::ostringstream out;
+  switch (d.kind) {
     case Kind::constant:
-      return value;
+      out << "constant " << format_duration(d.value);
+      break;
     case Kind::uniform:
-      return min + Duration(static_cast<std::int64_t>(
-                       random.uniform(static_cast<std::uint64_t>((max - min).count()) + 1)));
+      out << "uniform " << format_duration(d.min) << " to " << format_duration(d.max);
+      break;
     case Kind::exponential:
-      return micros(random.exponential(static_cast<double>(mean.count())));
+      out << "exponential, mean " << format_duration(d.mean);
+      break;
     case Kind::lognormal:
-      return micros(static_cast<double>(median.count()) * std::exp(sigma * random.normal()));
-    case Kind::pareto: {
-      const double x_min = static_cast<double>(mean.count()) * (shape - 1.0) / shape;
-      return micros(x_min / std::pow(1.0 - random.unit(), 1.0 / shape));
-    }
+      out << "lognormal, median " << format_duration(d.median) << ", sigma " << d.sigma;
+      break;
+    case Kind::pareto:
+      out << "pareto, mean " << format_duration(d.mean) << ", shape " << d.shape;
+      break;
     case Kind::weibull:
-      return micros(static_cast<double>(scale.count()) *
-                    std::pow(-std::log1p(-random.unit()), 1.0 / shape));
+      out << "weibull, scale " << format_duration(d.scale) << ", shape " << d.shape;
+      break;
   }
-  return value;
-}
-
-std::string DurationDistribution::describe() const {
-  switch (kind) {
-    case Kind::constant:
-      return "constant " + format_duration(value);
-    case Kind::uniform:
-      return "uniform " + format_duration(min) + " to " + format_duration(max);
-    case Kind::exponential:
-      return "exponential, mean " + format_duration(mean);
-    case Kind::lognormal: {
-      std::ostringstream out;
-      out << "lognormal, median " << format_duration(median) << ", sigma " << sigma;
-      return out.str();
-    }
-    case Kind::pareto: {
-      std::ostringstream out;
-      out << "pareto, mean " << format_duration(mean) << ", shape " << shape;
-      return out.str();
-    }
-    case Kind::weibull: {
-      std::ostringstream out;
-      out << "weibull, scale " << format_duration(scale) << ", shape " << shape;
-      return out.str();
-    }
-  }
-  return "?";
+  return out.str();
 }
 
 std::string format_duration(Duration duration) {
@@ -549,26 +492,7 @@ void write_resolved(const Scenario& s, JsonWriter& json) {
   json.begin_object();
   json.field("name", s.name).field("seed", s.seed).field("duration_s", seconds(s.duration));
   json.key("network").begin_object();
-  const LatencyModel& latency = s.sim.network.latency;
-  static constexpr const char* latency_kinds[] = {"constant", "uniform", "lognormal",
-                                                  "exponential"};
-  json.field("latency", latency_kinds[static_cast<std::size_t>(latency.kind)]);
-  switch (latency.kind) {
-    case LatencyModel::Kind::constant:
-      json.field("latency_ms", seconds(latency.constant) * 1e3);
-      break;
-    case LatencyModel::Kind::uniform:
-      json.field("latency_ms_min", seconds(latency.min) * 1e3);
-      json.field("latency_ms_max", seconds(latency.max) * 1e3);
-      break;
-    case LatencyModel::Kind::lognormal:
-      json.field("latency_ms_median", seconds(latency.median) * 1e3);
-      json.field("sigma", latency.sigma);
-      break;
-    case LatencyModel::Kind::exponential:
-      json.field("latency_ms_mean", seconds(latency.mean) * 1e3);
-      break;
-  }
+  json.field("latency", describe(s.sim.network.latency));
   json.field("loss", s.sim.network.loss).end_object();
   json.key("chord").begin_object();
   json.field("successor_list_length", chord.successor_list_length)
@@ -618,8 +542,8 @@ void write_resolved(const Scenario& s, JsonWriter& json) {
       if (c.mode == ChurnSpec::Mode::rate) {
         json.field("rate_per_s", c.rate_per_s);
       } else {
-        json.field("session_time", c.session_time.describe());
-        json.field("downtime", c.downtime.describe());
+        json.field("session_time", describe(c.session_time));
+        json.field("downtime", describe(c.downtime));
         json.field("rejoin", c.rejoin);
       }
       json.field("crash", c.crash_fraction).field("until_s", seconds(c.until));

@@ -21,29 +21,11 @@
 #include <variant>
 #include <vector>
 
+#include "net_sim/distribution.h"
 #include "net_sim/json_writer.h"
 #include "net_sim/simulator.h"
 
 namespace chord::sim {
-
-// A duration drawn from a distribution (session times, downtimes). Parameters by kind:
-// constant: value; uniform: min, max; exponential: mean; lognormal: median, sigma;
-// pareto: mean, shape (> 1); weibull: scale, shape.
-struct DurationDistribution {
-  enum class Kind : std::uint8_t { constant, uniform, exponential, lognormal, pareto, weibull };
-  Kind kind = Kind::exponential;
-  Duration value{0};
-  Duration min{0};
-  Duration max{0};
-  Duration mean{0};
-  Duration median{0};
-  Duration scale{0};
-  double sigma = 0.5;
-  double shape = 2.0;
-
-  Duration sample(SimRandom& random) const;
-  std::string describe() const;  // "exponential, mean 10m"
-};
 
 // Departures and arrivals over a stretch of the run.
 struct ChurnSpec {
@@ -139,6 +121,9 @@ ScenarioResult load_scenario(const std::string& path, const std::vector<std::str
 ScenarioResult parse_scenario(std::string_view text, const std::string& path,
                               const std::vector<std::string>& overrides,
                               std::optional<std::uint64_t> seed = std::nullopt);
+
+// "exponential, mean 10m": a distribution as a person reads it.
+std::string describe(const DurationDistribution& distribution);
 
 // "1.5s", "2m", "500ms": the text of a duration as scenarios write it.
 std::string format_duration(Duration duration);

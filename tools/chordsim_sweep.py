@@ -2,7 +2,7 @@
 """Collect the summary.json files of a chordsim parameter sweep into one CSV and one plot.
 
 Each argument is a chordsim output directory or a summary.json path. Every summary is
-flattened to dotted keys (lists are skipped); -x names the swept parameter and -y (repeatable)
+flattened to dotted keys (list items by index: events.0.at_s); -x names the swept parameter and -y (repeatable)
 the results to plot. A key that is not found is also tried as `scenario.resolved.KEY`, so
 `-x chord.successor_list_length` means `scenario.resolved.chord.successor_list_length`.
 
@@ -49,13 +49,14 @@ class InputError(Exception):
 
 
 def flatten(node, prefix="", out=None):
-    """{'a': {'b': 1}, 'c': [..]} -> {'a.b': 1}; lists are skipped."""
+    """{'a': {'b': 1}, 'c': [{'d': 2}]} -> {'a.b': 1, 'c.0.d': 2}: list items by index."""
     out = {} if out is None else out
-    for key, value in node.items():
+    items = enumerate(node) if isinstance(node, list) else node.items()
+    for key, value in items:
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, (dict, list)):
             flatten(value, f"{name}.", out)
-        elif not isinstance(value, list):
+        else:
             out[name] = value
     return out
 

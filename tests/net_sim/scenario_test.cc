@@ -67,7 +67,7 @@ events:
   EXPECT_EQ(s.name, "all");
   EXPECT_EQ(s.seed, 42u);
   EXPECT_EQ(s.duration, 1h);
-  EXPECT_EQ(s.sim.network.latency.kind, LatencyModel::Kind::lognormal);
+  EXPECT_EQ(s.sim.network.latency.kind, DurationDistribution::Kind::lognormal);
   EXPECT_EQ(s.sim.network.latency.median, 20ms);
   EXPECT_DOUBLE_EQ(s.sim.network.loss, 0.02);
   EXPECT_EQ(s.sim.chord.successor_list_length, 12u);
@@ -179,7 +179,7 @@ TEST(Scenario, DistributionsHaveTheirMeans) {
     constexpr int samples = 200000;
     for (int i = 0; i < samples; ++i)
       sum += std::chrono::duration<double>(d.sample(random)).count();
-    EXPECT_NEAR(sum / samples, 10.0, 0.3) << d.describe();
+    EXPECT_NEAR(sum / samples, 10.0, 0.3) << describe(d);
   }
 }
 

@@ -32,7 +32,7 @@ inline std::string replay_hint(std::uint64_t seed) {
 inline SimConfig uniform_latency_config(std::uint64_t seed, Duration min, Duration max) {
   SimConfig config;
   config.seed = seed;
-  config.network.latency.kind = LatencyModel::Kind::uniform;
+  config.network.latency.kind = DurationDistribution::Kind::uniform;
   config.network.latency.min = min;
   config.network.latency.max = max;
   return config;
