@@ -216,8 +216,7 @@ void Experiment::dispatch(const Action& action) {
       }
       return;
     case ActionKind::join_node:
-      join_node(sim_.add_node());
-      ++results_.joins;
+      add_and_join();
       return;
     case ActionKind::lookup:
       issue_lookup();
@@ -299,6 +298,15 @@ void Experiment::join_node(NodeIndex node) {
     return;
   }
   sim_.join(node, bootstrap);
+}
+
+void Experiment::add_and_join() {
+  if (sim_.node_count() >= scenario_nodes_max) {  // the loader keeps this rare
+    ++results_.arrivals_refused;
+    return;
+  }
+  join_node(sim_.add_node());
+  ++results_.joins;
 }
 
 void Experiment::depart(NodeIndex node, bool crash) {
@@ -420,8 +428,8 @@ void Experiment::start_churn(std::size_t event_index) {
 
 void Experiment::schedule_session_end(NodeIndex node) {
   const ChurnSpec& churn = scenario_.events[*churn_].churn;
-  schedule(sim_.now() + churn.session_time.sample(random_), ActionKind::churn_depart, node,
-           churn_epoch_);
+  schedule(sim_.now() + std::max(churn_interval_min, churn.session_time.sample(random_)),
+           ActionKind::churn_depart, node, churn_epoch_);
 }
 
 void Experiment::churn_action(const Action& action) {
@@ -432,8 +440,8 @@ void Experiment::churn_action(const Action& action) {
       if (!alive(action.node, action.generation) || live_.size() <= 1) return;
       depart(action.node, random_.chance(churn.crash_fraction));
       if (churn.rejoin) {
-        schedule(now + churn.downtime.sample(random_), ActionKind::churn_return, action.node,
-                 churn_epoch_);
+        schedule(now + std::max(churn_interval_min, churn.downtime.sample(random_)),
+                 ActionKind::churn_return, action.node, churn_epoch_);
       }
       return;
     case ActionKind::churn_return:  // back after the downtime, same id, fresh state
@@ -443,8 +451,7 @@ void Experiment::churn_action(const Action& action) {
       ++results_.rejoins;
       return;
     case ActionKind::churn_arrive:  // rate churn: Poisson arrivals of new nodes
-      join_node(sim_.add_node());
-      ++results_.joins;
+      add_and_join();
       break;
     case ActionKind::churn_leave:  // rate churn: Poisson departures; the ring keeps one node
       if (live_.size() > 1) {

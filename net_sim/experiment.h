@@ -74,6 +74,7 @@ struct Recovery {
 struct ExperimentResults {
   // Nodes.
   std::uint64_t joins = 0, crashes = 0, leaves = 0, rejoins = 0;
+  std::uint64_t arrivals_refused = 0;  // new nodes beyond scenario_nodes_max
   std::size_t live_peak = 0, live_end = 0, members_end = 0;
   double members_mean = 0;  // over the windows
   // Lookups (user lookups of the workload only).
@@ -171,6 +172,7 @@ class Experiment {
   void fault(const ScenarioEvent& event);
   void depart(NodeIndex node, bool crash);
   void join_node(NodeIndex node);
+  void add_and_join();  // a new node, unless the simulator's address space is full
   void node_started(NodeIndex node);
   std::vector<NodeIndex> pick_live(std::size_t count);
   std::optional<NodeIndex> random_member();

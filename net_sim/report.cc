@@ -318,6 +318,7 @@ std::string summary_json(const Scenario& s, const ExperimentResults& r, const Ho
       .field("rejoins", r.rejoins)
       .field("crashes", r.crashes)
       .field("leaves", r.leaves)
+      .field("arrivals_refused", r.arrivals_refused)
       .field("live_peak", std::uint64_t{r.live_peak})
       .field("final_live", std::uint64_t{r.live_end})
       .field("final_members", std::uint64_t{r.members_end})

@@ -198,7 +198,10 @@ void read_workload(const YamlValue& value, WorkloadSpec& workload) {
 void read_metrics(const YamlValue& value, MetricsSpec& metrics) {
   Fields fields(value, "metrics");
   if (const YamlValue* v = fields.take("window")) metrics.window = positive_duration(*v);
-  if (const YamlValue* v = fields.take("ring_check")) metrics.ring_check = positive_duration(*v);
+  if (const YamlValue* v = fields.take("ring_check")) {
+    metrics.ring_check = positive_duration(*v);
+    if (metrics.ring_check < scenario_ring_check_min) fail(*v, "ring_check below 10ms");
+  }
   if (const YamlValue* v = fields.take("check_records")) metrics.check_records = read_bool(*v);
   fields.done();
 }
@@ -224,6 +227,12 @@ ChurnSpec read_churn(const YamlValue& value, Duration at, Duration duration) {
     churn.mode = ChurnSpec::Mode::rate;
     churn.rate_per_s = read_rate(*rate);
     if (churn.rate_per_s <= 0) fail(*rate, "a churn rate must be positive");
+    // Rate churn adds new nodes: keep their expected number well inside what the
+    // simulator addresses (arrivals beyond it are refused at run time).
+    if (churn.rate_per_s * std::chrono::duration<double>(duration - at).count() >
+        static_cast<double>(scenario_nodes_max / 2)) {
+      fail(*rate, "this rate would add over 8388608 nodes before the end of the run");
+    }
   } else {
     churn.mode = ChurnSpec::Mode::session;
     churn.session_time = read_distribution(*session, "churn.session_time");
@@ -353,8 +362,13 @@ void read_events(const YamlValue& value, Scenario& scenario) {
   if (value.kind == Kind::null) return;
   if (value.kind != Kind::sequence) fail(value, "events must be a list (each item '- at: ...')");
   if (value.values.size() > scenario_events_max) fail(value, "more than 10000 events");
-  for (const YamlValue& item : value.values)
+  std::uint64_t nodes = scenario.nodes.initial;
+  for (const YamlValue& item : value.values) {
     read_event(item, scenario);
+    if (scenario.events.back().kind != ScenarioEvent::Kind::join) continue;
+    nodes += scenario.events.back().count;
+    if (nodes > scenario_nodes_max) fail(item, "joins take the run over 16777216 nodes");
+  }
   std::stable_sort(scenario.events.begin(), scenario.events.end(),
                    [](const ScenarioEvent& a, const ScenarioEvent& b) { return a.at < b.at; });
 }
@@ -401,6 +415,11 @@ Scenario read_scenario(const YamlValue& root, const std::string& path,
   if (nodes) read_nodes(*nodes, scenario.nodes);
   if (workload) read_workload(*workload, scenario.workload);
   if (metrics) read_metrics(*metrics, scenario.metrics);
+  if (scenario.duration / scenario.metrics.window > std::int64_t{scenario_windows_max}) {
+    const YamlValue* window = metrics ? metrics->find("window") : nullptr;
+    fail(window ? *window : *duration,
+         "duration / metrics.window is over 100000 timeseries rows: make the window longer");
+  }
   if (events) read_events(*events, scenario);
   scenario.sim.seed = scenario.seed;
   if (scenario.sim.dht.replicas > scenario.sim.chord.successor_list_length) {

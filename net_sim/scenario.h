@@ -36,7 +36,7 @@ struct ChurnSpec {
   enum class Mode : std::uint8_t { rate, session };
   Mode mode = Mode::rate;
   double rate_per_s = 0.0;
-  DurationDistribution session_time;
+  DurationDistribution session_time;  // samples below churn_interval_min are raised to it
   DurationDistribution downtime;
   double crash_fraction = 1.0;  // departures that crash; the others leave gracefully
   bool rejoin = true;
@@ -104,6 +104,13 @@ inline constexpr std::uint32_t scenario_messages_per_chat_max = 100000;
 inline constexpr std::size_t scenario_groups_max = 16;
 inline constexpr std::size_t scenario_events_max = 10000;
 inline constexpr std::size_t scenario_file_bytes_max = 1u << 20;
+// Timeseries rows a run may make (duration / metrics.window), and the finest ring check
+// (each one walks every node).
+inline constexpr std::uint64_t scenario_windows_max = 100000;
+inline constexpr Duration scenario_ring_check_min = std::chrono::milliseconds(10);
+// Sessions and downtimes drawn shorter than this are made this long: a node cannot join
+// and leave within one instant (that would loop at one virtual time and never advance).
+inline constexpr Duration churn_interval_min = std::chrono::seconds(1);
 
 struct ScenarioError {
   std::string where;  // "scenarios/x.yaml:12:5", "--set chord.r=x", or the file alone

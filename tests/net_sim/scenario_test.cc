@@ -152,6 +152,39 @@ TEST(Scenario, RejectsImpossibleValuesWithPositions) {
             "t.yaml: more than one YAML document");
 }
 
+TEST(Scenario, BoundsWhatARunMayCost) {
+  EXPECT_EQ(parse_error("duration: 1h\nmetrics: {window: 10ms}\n"),
+            "t.yaml:2:19: duration / metrics.window is over 100000 timeseries rows: make the "
+            "window longer");
+  EXPECT_EQ(parse_error("duration: 1h\nmetrics: {ring_check: 1ms}\n"),
+            "t.yaml:2:23: ring_check below 10ms");
+  EXPECT_EQ(parse_error("duration: 1h\nevents:\n  - {at: 1m, churn: {rate: 10000/s}}\n"),
+            "t.yaml:3:28: this rate would add over 8388608 nodes before the end of the run");
+  EXPECT_EQ(parse_error("duration: 1h\nnodes: {initial: 16777000}\nevents:\n"
+                        "  - {at: 1m, join: 200}\n  - {at: 2m, join: 200}\n"),
+            "t.yaml:5:5: joins take the run over 16777216 nodes");
+}
+
+// Sessions and downtimes of zero would make a node depart and return at one instant
+// forever; they are raised to churn_interval_min, so virtual time advances.
+TEST(Experiment, ZeroLengthSessionsStillLetTimeAdvance) {
+  const Scenario s = parse_ok(R"(
+duration: 2m
+nodes: {initial: 30}
+workload: {lookups: 5/s}
+events:
+  - {at: 10s, churn: {session_time: 0s, downtime: 0s, crash: 50%}}
+)");
+  Experiment experiment(s);
+  experiment.run();
+  const ExperimentResults& r = experiment.results();
+  EXPECT_EQ(r.virtual_duration, 2min);
+  EXPECT_GT(r.rejoins, 30u);
+  // Each node departs at most once per churn_interval_min, and returns as often.
+  EXPECT_LE(r.crashes + r.leaves, 30u * 110);
+  EXPECT_EQ(r.windows.size(), 12u);
+}
+
 TEST(Scenario, MissingFileIsAClearError) {
   auto result = load_scenario("/nonexistent/x.yaml", {});
   ASSERT_TRUE(std::holds_alternative<ScenarioError>(result));
