@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <limits>
 
 namespace chord::sim {
@@ -31,8 +32,11 @@ std::string numbered(const char* prefix, std::uint64_t n) {
   return text;
 }
 
+// A Poisson gap, rounded to the clock's microseconds (the loader keeps rates at or below
+// 10^5/s, where rounding moves the mean by under 1%) and capped at a year.
 Duration exponential_gap(SimRandom& random, double per_second) {
-  return Duration(static_cast<std::int64_t>(random.exponential(1e6 / per_second)) + 1);
+  const double micros = std::min(random.exponential(1e6 / per_second), 365.0 * 86400e6);
+  return Duration(std::llround(micros));
 }
 
 }  // namespace
@@ -470,7 +474,11 @@ void Experiment::churn_action(const Action& action) {
 void Experiment::issue_lookup() {
   ++results_.lookups_issued;
   const auto from = random_member();
-  if (!from || !sim_.lookup(*from, random_key(random_))) ++results_.lookups_unplaced;
+  if (!from) {
+    ++results_.lookups_unplaced;
+  } else if (!sim_.lookup(*from, random_key(random_))) {
+    ++results_.lookups_refused;  // the node's lookup table is full (ChordConfig::lookups_max)
+  }
 }
 
 void Experiment::start_user(NodeIndex node, std::uint32_t generation) {

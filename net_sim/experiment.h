@@ -79,6 +79,7 @@ struct ExperimentResults {
   double members_mean = 0;  // over the windows
   // Lookups (user lookups of the workload only).
   std::uint64_t lookups_issued = 0, lookups_unplaced = 0;  // unplaced: no member to ask
+  std::uint64_t lookups_refused = 0;                       // the member's table was full
   std::uint64_t lookups_done = 0, lookups_correct = 0, lookups_wrong = 0, lookups_raced = 0;
   std::uint64_t lookups_failed = 0, timeouts_sum = 0;
   std::array<std::uint64_t, 5> failed_by{};  // by LookupFailure

@@ -1,7 +1,7 @@
 // JsonWriter: a minimal streaming JSON writer for chordsim's reports.
 //
 // Output is deterministic: keys appear in the order they are written, numbers are printed
-// with a fixed format (integers exactly, reals with %.6g, non-finite reals as null), and
+// with a fixed format (integers exactly, reals with %.10g, non-finite reals as null), and
 // strings are escaped per RFC 8259 (control characters as \u00XX). Nesting is tracked so
 // commas and indentation come out right; misuse (a value where a key is due) is asserted.
 #pragma once
@@ -66,7 +66,7 @@ class JsonWriter {
       return *this;
     }
     char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.6g", number);
+    std::snprintf(buffer, sizeof buffer, "%.10g", number);
     out_ += buffer;
     return *this;
   }

@@ -126,7 +126,7 @@ std::string summary_text(const Scenario& s, const ExperimentResults& r, const Ho
   const double lived = node_seconds(r);
   const Traffic traffic = traffic_of(r.counters);
   out << "chordsim: " << s.name << " (" << s.file << "), seed " << s.seed << "\n";
-  out << "  nodes      " << s.nodes.initial << " at start, " << r.live_end << " live at the end ("
+  out << "  nodes      " << s.nodes.initial << " initial, " << r.live_end << " live at the end ("
       << r.members_end << " ring members); " << r.joins << " joined, " << r.rejoins << " rejoined, "
       << r.crashes << " crashed, " << r.leaves << " left\n";
   out << "  run        " << format_duration(r.virtual_duration) << " virtual, " << r.counters.events
@@ -141,6 +141,7 @@ std::string summary_text(const Scenario& s, const ExperimentResults& r, const Ho
       << fixed(percent(r.lookups_failed, r.lookups_done), 3) << "% failed, "
       << fixed(percent(r.lookups_raced, r.lookups_done), 3) << "% raced a departure";
   if (r.lookups_unplaced) out << "; " << r.lookups_unplaced << " not placed (no member)";
+  if (r.lookups_refused) out << "; " << r.lookups_refused << " refused (lookup table full)";
   out << "\n";
   out << "             hops mean " << fixed(hops_mean(r), 2) << " p50 " << hops_percentile(r, 0.5)
       << " p99 " << hops_percentile(r, 0.99)
@@ -203,6 +204,7 @@ void write_lookups(const Scenario& s, const ExperimentResults& r, JsonWriter& js
   json.key("lookups").begin_object();
   json.field("issued", r.lookups_issued)
       .field("not_placed", r.lookups_unplaced)
+      .field("refused", r.lookups_refused)
       .field("count", r.lookups_done)
       .field("correct", r.lookups_correct)
       .field("wrong_owner", r.lookups_wrong)

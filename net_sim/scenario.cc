@@ -112,14 +112,10 @@ void read_chord(const YamlValue& value, ChordConfig& chord) {
     chord.check_ring_period = read_duration(*v);
   }
   if (const YamlValue* v = fields.take("jitter")) chord.jitter_fraction = read_real(*v, 0, 0.99);
-  if (const YamlValue* v = fields.take("rpc_timeout")) chord.rpc_timeout = positive_duration(*v);
+  const YamlValue* rpc_timeout = fields.take("rpc_timeout");
+  if (rpc_timeout) chord.rpc_timeout = positive_duration(*rpc_timeout);
   const YamlValue* lookup_timeout = fields.take("lookup_timeout");
-  if (lookup_timeout) {
-    chord.lookup_timeout = positive_duration(*lookup_timeout);
-    if (chord.lookup_timeout < chord.rpc_timeout) {
-      fail(*lookup_timeout, "lookup_timeout must be at least rpc_timeout");
-    }
-  }
+  if (lookup_timeout) chord.lookup_timeout = positive_duration(*lookup_timeout);
   if (const YamlValue* v = fields.take("lookup_hops_max")) {
     chord.lookup_hops_max = static_cast<std::uint32_t>(read_count(*v, 1, 250));
   }
@@ -131,7 +127,12 @@ void read_chord(const YamlValue& value, ChordConfig& chord) {
     chord.build_fingers_on_join = read_bool(*v);
   }
   fields.done();
-  if (const char* why = validate(chord)) fail(lookup_timeout ? *lookup_timeout : value, why);
+  if (chord.lookup_timeout < chord.rpc_timeout) {
+    fail(lookup_timeout ? *lookup_timeout : *rpc_timeout,
+         "lookup_timeout (" + format_duration(chord.lookup_timeout) +
+             ") must be at least rpc_timeout (" + format_duration(chord.rpc_timeout) + ")");
+  }
+  if (const char* why = validate(chord)) fail(value, why);
 }
 
 void read_dht(const YamlValue& value, SimConfig& sim) {
@@ -212,6 +213,21 @@ std::string percent_label(double fraction) {
   return out.str();
 }
 
+// Sessions and downtimes are drawn no shorter than churn_interval_min; a distribution
+// centred below it would be another distribution in disguise, so it is refused.
+void require_churn_interval(const DurationDistribution& d, const YamlValue& at) {
+  using K = DurationDistribution::Kind;
+  const Duration typical = d.kind == K::constant    ? d.value
+                           : d.kind == K::uniform   ? d.max
+                           : d.kind == K::lognormal ? d.median
+                           : d.kind == K::weibull   ? d.scale
+                                                    : d.mean;
+  if (typical < churn_interval_min) {
+    fail(at, "sessions and downtimes must be at least " + format_duration(churn_interval_min) +
+                 " (the simulator raises shorter draws to it)");
+  }
+}
+
 ChurnSpec read_churn(const YamlValue& value, Duration at, Duration duration) {
   ChurnSpec churn;
   churn.until = duration;
@@ -236,11 +252,13 @@ ChurnSpec read_churn(const YamlValue& value, Duration at, Duration duration) {
   } else {
     churn.mode = ChurnSpec::Mode::session;
     churn.session_time = read_distribution(*session, "churn.session_time");
+    require_churn_interval(churn.session_time, *session);
     churn.downtime = churn.session_time;
   }
   if (const YamlValue* v = fields.take("downtime")) {
     if (rate) fail(*v, "downtime applies to session_time churn (rate churn joins new nodes)");
     churn.downtime = read_distribution(*v, "churn.downtime");
+    require_churn_interval(churn.downtime, *v);
   }
   if (const YamlValue* v = fields.take("crash")) churn.crash_fraction = read_fraction(*v);
   if (const YamlValue* v = fields.take("rejoin")) churn.rejoin = read_bool(*v);
@@ -265,20 +283,14 @@ std::uint64_t population_bound(const Scenario& scenario, Duration at) {
   return bound;
 }
 
-void read_departure(const YamlValue& v, ScenarioEvent& event, const char* verb,
-                    const Scenario& scenario) {
+void read_departure(const YamlValue& v, ScenarioEvent& event, const char* verb) {
   event.is_fraction = looks_like_fraction(v);
   if (event.is_fraction) {
     event.fraction = read_fraction(v);
     event.label = std::string(verb) + " " + percent_label(event.fraction);
     return;
   }
-  event.count = read_count(v, 0, scenario_nodes_max);
-  const std::uint64_t bound = population_bound(scenario, event.at);
-  if (bound != 0 && event.count > bound) {
-    fail(v, std::string(verb) + " " + std::to_string(event.count) + " nodes, but at most " +
-                std::to_string(bound) + " can be live at " + format_duration(event.at));
-  }
+  event.count = read_count(v, 0, scenario_nodes_max);  // checked once all events are read
   event.label = std::string(verb) + " " + std::to_string(event.count);
 }
 
@@ -302,7 +314,8 @@ void read_partition(const YamlValue& v, ScenarioEvent& event) {
   event.label = "partition " + std::to_string(event.groups.size()) + " groups";
 }
 
-void read_event(const YamlValue& value, Scenario& scenario) {
+// Reads one event into scenario.events; returns its action's value (for later checks).
+const YamlValue* read_event(const YamlValue& value, Scenario& scenario) {
   Fields fields(value, "an event");
   ScenarioEvent event;
   const YamlValue* at = fields.take("at");
@@ -338,7 +351,7 @@ void read_event(const YamlValue& value, Scenario& scenario) {
     event.label = "join " + std::to_string(event.count);
   } else if (name == "crash" || name == "leave") {
     event.kind = name == "crash" ? ScenarioEvent::Kind::crash : ScenarioEvent::Kind::leave;
-    read_departure(*action, event, name.c_str(), scenario);
+    read_departure(*action, event, name.c_str());
   } else if (name == "churn") {
     event.kind = ScenarioEvent::Kind::churn;
     event.churn = read_churn(*action, event.at, scenario.duration);
@@ -356,18 +369,29 @@ void read_event(const YamlValue& value, Scenario& scenario) {
     event.label = "loss " + percent_label(event.loss);
   }
   scenario.events.push_back(std::move(event));
+  return action;
 }
 
 void read_events(const YamlValue& value, Scenario& scenario) {
   if (value.kind == Kind::null) return;
   if (value.kind != Kind::sequence) fail(value, "events must be a list (each item '- at: ...')");
   if (value.values.size() > scenario_events_max) fail(value, "more than 10000 events");
+  std::vector<const YamlValue*> actions;
   std::uint64_t nodes = scenario.nodes.initial;
   for (const YamlValue& item : value.values) {
-    read_event(item, scenario);
+    actions.push_back(read_event(item, scenario));
     if (scenario.events.back().kind != ScenarioEvent::Kind::join) continue;
     nodes += scenario.events.back().count;
     if (nodes > scenario_nodes_max) fail(item, "joins take the run over 16777216 nodes");
+  }
+  // Counts against the population at their time, whatever order the file lists events in.
+  for (std::size_t i = 0; i < scenario.events.size(); ++i) {
+    const ScenarioEvent& e = scenario.events[i];
+    if (e.kind != ScenarioEvent::Kind::crash && e.kind != ScenarioEvent::Kind::leave) continue;
+    const std::uint64_t bound = population_bound(scenario, e.at);
+    if (e.is_fraction || bound == 0 || e.count <= bound) continue;
+    fail(*actions[i], e.label + " nodes, but at most " + std::to_string(bound) +
+                          " can be live at " + format_duration(e.at));
   }
   std::stable_sort(scenario.events.begin(), scenario.events.end(),
                    [](const ScenarioEvent& a, const ScenarioEvent& b) { return a.at < b.at; });
@@ -403,7 +427,13 @@ Scenario read_scenario(const YamlValue& root, const std::string& path,
   fields.done();
   if (name) {
     scenario.name = read_string(*name);
-    if (scenario.name.empty() || scenario.name.size() > 64) fail(*name, "1 to 64 characters");
+    // The name is the default output directory: keep it one plain path component.
+    const bool plain = std::all_of(scenario.name.begin(), scenario.name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+    if (scenario.name.empty() || scenario.name.size() > 64 || !plain || scenario.name[0] == '.') {
+      fail(*name, "a name is 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'");
+    }
   }
   if (seed_value) scenario.seed = read_count(*seed_value, 0, ~0ULL);
   if (seed) scenario.seed = *seed;
@@ -423,7 +453,9 @@ Scenario read_scenario(const YamlValue& root, const std::string& path,
   if (events) read_events(*events, scenario);
   scenario.sim.seed = scenario.seed;
   if (scenario.sim.dht.replicas > scenario.sim.chord.successor_list_length) {
-    fail(dht && dht->find("replicas") ? *dht->find("replicas") : root,
+    const YamlValue* at = dht ? dht->find("replicas") : nullptr;
+    if (at == nullptr && chord) at = chord->find("successor_list_length");
+    fail(at ? *at : root,
          "dht.replicas must not exceed chord.successor_list_length (replicas are successors)");
   }
   const NodeConfig node_config{scenario.sim.chord, scenario.sim.dht, scenario.sim.chat};
@@ -457,6 +489,18 @@ std::string describe(const DurationDistribution& d) {
       break;
   }
   return out.str();
+}
+
+std::uint64_t nodes_bound(const Scenario& scenario) {
+  double nodes = static_cast<double>(scenario.nodes.initial);
+  for (const ScenarioEvent& e : scenario.events) {
+    if (e.kind == ScenarioEvent::Kind::join) nodes += static_cast<double>(e.count);
+    if (e.kind == ScenarioEvent::Kind::churn && e.churn.mode == ChurnSpec::Mode::rate) {
+      const double seconds_on = std::chrono::duration<double>(e.churn.until - e.at).count();
+      nodes += 1.1 * e.churn.rate_per_s * seconds_on + 100;  // Poisson: mean plus a margin
+    }
+  }
+  return static_cast<std::uint64_t>(std::min(nodes, static_cast<double>(scenario_nodes_max)));
 }
 
 std::string format_duration(Duration duration) {

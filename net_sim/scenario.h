@@ -129,6 +129,10 @@ ScenarioResult parse_scenario(std::string_view text, const std::string& path,
                               const std::vector<std::string>& overrides,
                               std::optional<std::uint64_t> seed = std::nullopt);
 
+// The most nodes a run can have: initial, every join, and rate churn's expected arrivals
+// with a margin. chordsim sizes its memory check by it.
+std::uint64_t nodes_bound(const Scenario& scenario);
+
 // "exponential, mean 10m": a distribution as a person reads it.
 std::string describe(const DurationDistribution& distribution);
 

@@ -299,15 +299,19 @@ bool read_bool(const YamlValue& value) {
 
 std::uint64_t read_count(const YamlValue& value, std::uint64_t min, std::uint64_t max) {
   const std::string& text = expect_scalar(value, "a whole number").text;
-  double number = 0;
-  if (!parse_number(text, number)) fail(value, "expected a whole number, found '" + text + "'");
-  if (number < 0) fail(value, "must not be negative");
-  if (number != std::floor(number)) fail(value, "expected a whole number, found '" + text + "'");
-  if (number > 1.8e19) fail(value, "too large");
-  std::uint64_t count = static_cast<std::uint64_t>(number);
-  if (number >= 9007199254740992.0) {  // beyond 2^53: read the digits exactly
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), count);
-    if (ec != std::errc() || ptr != text.data() + text.size()) fail(value, "too large");
+  std::uint64_t count = 0;
+  // Plain digits are read exactly (seeds use all 64 bits); other forms (1e6, 1_000) as a
+  // number that must be whole and below 2^53.
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
+  if (error == std::errc::result_out_of_range) fail(value, "too large");
+  if (error != std::errc() || end != text.data() + text.size()) {
+    double number = 0;
+    if (!parse_number(text, number) || number != std::floor(number)) {
+      fail(value, "expected a whole number, found '" + text + "'");
+    }
+    if (number < 0) fail(value, "must not be negative");
+    if (number >= 9007199254740992.0) fail(value, "too large (write it in digits)");
+    count = static_cast<std::uint64_t>(number);
   }
   if (count < min || count > max) {
     fail(value, "must be between " + std::to_string(min) + " and " + std::to_string(max));
@@ -377,7 +381,10 @@ double read_rate(const YamlValue& value) {
   if (unit != "s" && unit != "m" && unit != "min" && unit != "h") {
     fail(value, "unknown rate unit '/" + unit + "' (use /s, /m or /h)");
   }
-  if (per_second > 1e7) fail(value, "over 10,000,000 per second");
+  // The clock counts microseconds: past this, Poisson gaps round to 0 or 1 us and the rate
+  // is no longer what was asked. Below 1/year a gap would not fit the clock.
+  if (per_second > 1e5) fail(value, "over 100000 per second (the clock counts microseconds)");
+  if (per_second > 0 && per_second < 1.0 / (365 * 86400.0)) fail(value, "below one per year");
   return per_second;
 }
 

@@ -4,15 +4,17 @@
 //   chordsim SCENARIO.yaml [--seed N] [--out DIR] [--set key=value]... [--quiet] [--json]
 //   chordsim validate SCENARIO.yaml [--set key=value]...
 //
-// Exit codes: 0 done; 1 the run could not write its results; 2 a bad command line, scenario
-// or output directory (reported before anything runs, with file:line:column where there is
-// one). The wall clock is read here, for the progress line and the host figures only; the
-// run itself is a function of the scenario and seed.
+// Exit codes: 0 done; 1 the run failed (out of memory) or could not write its results; 2 a
+// bad command line, scenario, output directory, or a run too big for this machine's memory
+// (reported before anything runs, with file:line:column where there is one). The wall clock is read
+// here, for the progress line and the host figures only; the run itself is a function of the
+// scenario and seed.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -175,6 +177,34 @@ int load(const std::string& path, const std::vector<std::string>& sets,
   return 0;
 }
 
+// Memory a virtual node costs today, all simulator state included (peak RSS / N in
+// bench/RESULTS.md: 16-20 KiB at 2,000-16,384 nodes).
+constexpr double bytes_per_node_estimate = 20 * 1024.0;
+
+double mem_available_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    if (line.rfind("MemAvailable:", 0) == 0) return std::strtod(line.c_str() + 13, nullptr) * 1024;
+  }
+  return 0;  // unknown: no check
+}
+
+// Refuses, before it starts, a run that cannot fit in memory (instead of the OOM killer).
+bool memory_suffices(const Scenario& scenario, std::string& why) {
+  const double nodes = static_cast<double>(chord::sim::nodes_bound(scenario));
+  const double needed = nodes * bytes_per_node_estimate;
+  const double available = mem_available_bytes();
+  if (available == 0 || needed <= available) return true;
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "%.0f nodes need about %.1f GiB (about %.0f KiB each); this machine has "
+                "%.1f GiB available: use fewer nodes",
+                nodes, needed / (1u << 30), bytes_per_node_estimate / 1024, available / (1u << 30));
+  why = text;
+  return false;
+}
+
 struct Options {
   std::string scenario;
   std::vector<std::string> sets;
@@ -195,6 +225,10 @@ int run(const Options& options) {
     std::fprintf(stderr, "chordsim: %s\n", why.c_str());
     return exit_input;
   }
+  if (!memory_suffices(scenario, why)) {
+    std::fprintf(stderr, "chordsim: %s\n", why.c_str());
+    return exit_input;
+  }
   chord::sim::Experiment experiment(scenario);
   ProgressLine progress(!options.quiet && isatty(STDERR_FILENO) == 1);
   const auto start = std::chrono::steady_clock::now();
@@ -212,15 +246,20 @@ int run(const Options& options) {
                        write_file(out / "latency.csv", chord::sim::latency_csv(results)) &&
                        write_file(out / "events.csv", chord::sim::events_csv(results));
   if (!written) return exit_output;
-  if (!options.no_plots) draw_plots(out);
+  std::string files = "summary.json, timeseries.csv, hops.csv, latency.csv, events.csv";
+  if (!options.no_plots) {
+    for (const char* png : {"timeline.png", "hops.png", "latency.png"})
+      fs::remove(out / png);  // a plot left from an earlier run must not pass for this one's
+    draw_plots(out);
+    for (const char* png : {"timeline.png", "hops.png", "latency.png"}) {
+      if (fs::exists(out / png)) files += std::string(", ") + png;
+    }
+  }
   if (options.json) {
     std::fputs(json.c_str(), stdout);
   } else if (!options.quiet) {
     std::fputs(chord::sim::summary_text(scenario, results, host).c_str(), stdout);
-    std::printf(
-        "  output     %s/ (summary.json, timeseries.csv, hops.csv, latency.csv, "
-        "events.csv%s)\n",
-        out.c_str(), options.no_plots ? "" : ", hops.png, latency.png, timeline.png");
+    std::printf("  output     %s/ (%s)\n", out.c_str(), files.c_str());
   }
   return 0;
 }
@@ -231,9 +270,10 @@ int main(int argc, char** argv) {
   CLI::App app{"chordsim: run a Chord scenario in the deterministic simulator", "chordsim"};
   app.footer(examples);
   Options options;
-  std::uint64_t seed = 0;
+  std::string seed_text;
   app.add_option("scenario", options.scenario, "scenario file (YAML)");
-  auto* seed_option = app.add_option("--seed", seed, "seed in place of the scenario's");
+  auto* seed_option =
+      app.add_option("--seed", seed_text, "seed in place of the scenario's (0 to 2^64-1)");
   app.add_option("--out", options.out, "output directory (default results/NAME)");
   app.add_option("--set", options.sets, "override a scenario field: key=value (repeatable)")
       ->allow_extra_args(false);
@@ -257,7 +297,10 @@ int main(int argc, char** argv) {
   try {
     if (validate->parsed()) {
       Scenario scenario;
-      if (const int code = load(validate_path, validate_sets, std::nullopt, scenario)) return code;
+      // --set may stand before or after "validate"; CLI11 files it under either.
+      std::vector<std::string> sets = options.sets;
+      sets.insert(sets.end(), validate_sets.begin(), validate_sets.end());
+      if (const int code = load(validate_path, sets, std::nullopt, scenario)) return code;
       std::printf("%s: valid (%s, %llu initial nodes, %s, %zu events)\n", validate_path.c_str(),
                   scenario.name.c_str(), static_cast<unsigned long long>(scenario.nodes.initial),
                   chord::sim::format_duration(scenario.duration).c_str(), scenario.events.size());
@@ -267,8 +310,21 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "chordsim: give a scenario file (chordsim --help shows examples)\n");
       return exit_input;
     }
-    if (seed_option->count() > 0) options.seed = seed;
+    if (seed_option->count() > 0) {
+      std::uint64_t seed = 0;
+      const char* end = seed_text.data() + seed_text.size();
+      const auto [at, error] = std::from_chars(seed_text.data(), end, seed);
+      if (error != std::errc() || at != end) {
+        std::fprintf(stderr, "chordsim: --seed takes a whole number from 0 to 2^64-1, not '%s'\n",
+                     seed_text.c_str());
+        return exit_input;
+      }
+      options.seed = seed;
+    }
     return run(options);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "chordsim: out of memory: use fewer nodes or a shorter run\n");
+    return exit_output;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "chordsim: %s\n", error.what());
     return exit_output;

@@ -219,9 +219,8 @@ def load_inputs(run_dir):
         raise InputError(f"{os.path.join(run_dir, 'latency.csv')}: empty bucket bound")
     rows = [r for r in inputs["timeseries"] if r["time_s"] is not None]
     inputs["timeseries"] = sorted(rows, key=lambda r: r["time_s"])
-    for name in ("hops", "latency", "timeseries"):
-        if not inputs[name]:
-            raise InputError(f"{os.path.join(run_dir, name + '.csv')}: no data")
+    if not inputs["timeseries"]:
+        raise InputError(f"{os.path.join(run_dir, 'timeseries.csv')}: no data")
     return inputs
 
 
@@ -455,8 +454,13 @@ def main():
     try:
         inputs = load_inputs(args.dir)
         summary = inputs["summary"]
-        plot_hops(args.dir, summary, inputs["hops"])
-        plot_latency(args.dir, summary, inputs["latency"])
+        # A run without completed lookups (none asked, or all failed) has no histograms.
+        if inputs["hops"]:
+            plot_hops(args.dir, summary, inputs["hops"])
+        if inputs["latency"]:
+            plot_latency(args.dir, summary, inputs["latency"])
+        if not inputs["hops"] or not inputs["latency"]:
+            print(f"{PROG}: no lookup completed: hops.png and latency.png not drawn")
         plot_timeline(args.dir, summary, inputs["timeseries"], inputs["events"])
     except InputError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)

@@ -152,6 +152,32 @@ TEST(Scenario, RejectsImpossibleValuesWithPositions) {
             "t.yaml: more than one YAML document");
 }
 
+TEST(Scenario, CountsAreCheckedAgainstThePopulationAtTheirTimeNotTheFileOrder) {
+  EXPECT_EQ(parse_ok("duration: 5m\nnodes: {initial: 100}\nevents:\n"
+                     "  - {at: 2m, crash: 150}\n  - {at: 1m, join: 100}\n")
+                .events[0]
+                .kind,
+            ScenarioEvent::Kind::join);
+  EXPECT_EQ(parse_error("duration: 5m\nnodes: {initial: 100}\nevents:\n"
+                        "  - {at: 1m, crash: 150}\n  - {at: 2m, join: 100}\n"),
+            "t.yaml:4:21: crash 150 nodes, but at most 100 can be live at 1m");
+}
+
+TEST(Scenario, ErrorsAboutTwoSettingsPointAtTheOneWritten) {
+  EXPECT_EQ(parse_error("duration: 1m\nchord:\n  stabilize_period: 1s\n  rpc_timeout: 10s\n"),
+            "t.yaml:4:16: lookup_timeout (5s) must be at least rpc_timeout (10s)");
+  EXPECT_EQ(parse_error("duration: 1m\nchord:\n  successor_list_length: 2\n"),
+            "t.yaml:3:26: dht.replicas must not exceed chord.successor_list_length (replicas "
+            "are successors)");
+  EXPECT_EQ(parse_error("duration: 1m\nseed: 18446744073709551616\n"), "t.yaml:2:7: too large");
+  EXPECT_EQ(parse_ok("duration: 1m\nseed: 18446744073709551615\n").seed, ~0ULL);
+  EXPECT_EQ(parse_error("duration: 1h\nevents:\n  - {at: 1m, churn: {session_time: 200ms}}\n"),
+            "t.yaml:3:36: sessions and downtimes must be at least 1s (the simulator raises "
+            "shorter draws to it)");
+  EXPECT_EQ(parse_error("duration: 1h\nworkload: {lookups: 1000000/s}\n"),
+            "t.yaml:2:21: over 100000 per second (the clock counts microseconds)");
+}
+
 TEST(Scenario, BoundsWhatARunMayCost) {
   EXPECT_EQ(parse_error("duration: 1h\nmetrics: {window: 10ms}\n"),
             "t.yaml:2:19: duration / metrics.window is over 100000 timeseries rows: make the "
@@ -165,23 +191,24 @@ TEST(Scenario, BoundsWhatARunMayCost) {
             "t.yaml:5:5: joins take the run over 16777216 nodes");
 }
 
-// Sessions and downtimes of zero would make a node depart and return at one instant
-// forever; they are raised to churn_interval_min, so virtual time advances.
-TEST(Experiment, ZeroLengthSessionsStillLetTimeAdvance) {
+// Draws of zero would make a node depart and return at one instant forever; draws below
+// churn_interval_min are raised to it, so virtual time advances and departures are bounded.
+TEST(Experiment, ShortSessionDrawsAreRaisedSoTimeAdvances) {
   const Scenario s = parse_ok(R"(
 duration: 2m
 nodes: {initial: 30}
 workload: {lookups: 5/s}
 events:
-  - {at: 10s, churn: {session_time: 0s, downtime: 0s, crash: 50%}}
+  - {at: 10s, churn: {session_time: {distribution: exponential, mean: 1s},
+                      downtime: {distribution: exponential, mean: 1s}, crash: 50%}}
 )");
   Experiment experiment(s);
   experiment.run();
   const ExperimentResults& r = experiment.results();
   EXPECT_EQ(r.virtual_duration, 2min);
   EXPECT_GT(r.rejoins, 30u);
-  // Each node departs at most once per churn_interval_min, and returns as often.
-  EXPECT_LE(r.crashes + r.leaves, 30u * 110);
+  // A node is away at least 1 s and present at least 1 s: at most 55 departures each.
+  EXPECT_LE(r.crashes + r.leaves, 30u * 55);
   EXPECT_EQ(r.windows.size(), 12u);
 }
 

@@ -174,6 +174,25 @@ TEST_F(ChordsimTest, WritesThePlots) {
   }
 }
 
+TEST_F(ChordsimTest, ARunTooBigForTheMemoryIsRefusedBeforeItStarts) {
+  const Outcome run = chordsim("scenarios/steady.yaml --set nodes.initial=16000000 --out '" +
+                               (scratch_ / "big").string() + "'");
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(run.err.rfind("chordsim: 16000000 nodes need about 305.2 GiB", 0), 0u) << run.err;
+}
+
+TEST_F(ChordsimTest, ARunWithoutLookupsStillDrawsItsTimeline) {
+  const fs::path out = scratch_ / "quiet";
+  const Outcome run = chordsim(
+      "scenarios/steady.yaml --set nodes.initial=20 --set duration=1m "
+      "--out '" +
+      out.string() + "'");
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_TRUE(fs::exists(out / "timeline.png"));
+  EXPECT_FALSE(fs::exists(out / "hops.png"));
+  EXPECT_NE(run.out.find("events.csv, timeline.png)"), std::string::npos) << run.out;
+}
+
 TEST_F(ChordsimTest, MissingFileAndUnwritableOutputAreClearErrors) {
   Outcome run = chordsim("scenarios/no-such.yaml");
   EXPECT_EQ(run.code, 2);
@@ -194,9 +213,19 @@ TEST_F(ChordsimTest, BadCommandLinesExitWith2) {
   EXPECT_EQ(set.err,
             "chordsim: --set nodes.initial: expected key=value, e.g. --set "
             "chord.stabilize_period=2s\n");
-  // Each --set takes one value, so it cannot swallow the scenario path.
+  // Each --set takes one value, so it cannot swallow the scenario path; before "validate"
+  // it applies as well as after it.
   const Outcome order = chordsim("--set nodes.initial=5 validate scenarios/steady.yaml");
   EXPECT_EQ(order.code, 0) << order.err;
+  const Outcome before = chordsim("--set nodes.initial=0 validate scenarios/steady.yaml");
+  EXPECT_EQ(before.code, 2);
+  EXPECT_EQ(before.err, "chordsim: --set nodes.initial=0: must be between 1 and 16777216\n");
+  const Outcome seed = chordsim("scenarios/steady.yaml --seed -1");
+  EXPECT_EQ(seed.code, 2);
+  EXPECT_EQ(seed.err, "chordsim: --seed takes a whole number from 0 to 2^64-1, not '-1'\n");
+  const Outcome name = chordsim("scenarios/steady.yaml --set name=../escape");
+  EXPECT_EQ(name.code, 2);
+  EXPECT_FALSE(fs::exists(source_dir / "escape"));
   const Outcome help = chordsim("--help");
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("Examples:"), std::string::npos);
