@@ -1,0 +1,485 @@
+#include "net_real/uv_node.h"
+
+#include <cstring>
+
+#include "core/assert.h"
+
+namespace chord::net {
+namespace {
+
+constexpr int listen_backlog = 128;
+constexpr std::uint64_t housekeeping_period_ms = 250;
+
+// The clock every node of the process shares: microseconds of uv_hrtime since the first use.
+Time monotonic_now() {
+  static const std::uint64_t epoch = uv_hrtime();
+  return Time(Duration(static_cast<std::int64_t>((uv_hrtime() - epoch) / 1000)));
+}
+
+sockaddr_storage to_sockaddr(const Endpoint& endpoint) {
+  sockaddr_storage storage{};
+  if (endpoint.family == AddressFamily::ipv4) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(endpoint.port);
+    std::memcpy(&in->sin_addr, endpoint.address.data(), 4);
+  } else {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(endpoint.port);
+    std::memcpy(&in6->sin6_addr, endpoint.address.data(), 16);
+  }
+  return storage;
+}
+
+std::optional<Endpoint> from_sockaddr(const sockaddr_storage& storage) {
+  if (storage.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&storage);
+    std::array<std::uint8_t, 4> octets{};
+    std::memcpy(octets.data(), &in->sin_addr, 4);
+    return Endpoint::ipv4(octets, ntohs(in->sin_port));
+  }
+  if (storage.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    std::array<std::uint8_t, 16> bytes{};
+    std::memcpy(bytes.data(), &in6->sin6_addr, 16);
+    return Endpoint::ipv6(bytes, ntohs(in6->sin6_port));
+  }
+  return std::nullopt;
+}
+
+std::uint64_t delay_ms(Duration delay) {
+  // Rounded up, plus one: a uv timer may fire up to a millisecond before its time as the
+  // core measures it (the loop's clock is in whole milliseconds).
+  const auto micros = std::max<std::int64_t>(0, delay.count());
+  return static_cast<std::uint64_t>((micros + 999) / 1000) + 1;
+}
+
+}  // namespace
+
+struct UvNode::Connection {
+  uv_tcp_t tcp{};
+  uv_connect_t connect{};
+  UvNode* node = nullptr;
+  std::uint64_t id = 0;
+  Endpoint peer;  // advertised endpoint (outgoing: whom we called; incoming: from Hello)
+  bool outgoing = false;
+  bool ready = false;  // outgoing: connected; incoming: Hello received
+  bool closing = false;
+  FrameDecoder decoder;
+  std::vector<std::uint8_t> pending;  // frames waiting for the connection to be ready
+  std::size_t queued_bytes = 0;       // pending plus written and not yet completed
+  Time opened, last_read, last_activity;
+
+  explicit Connection(std::uint32_t frame_bytes_max) : decoder(frame_bytes_max) {}
+};
+
+struct UvNode::WriteRequest {
+  uv_write_t request{};
+  std::vector<std::uint8_t> bytes;
+  Connection* connection = nullptr;
+};
+
+const char* validate(const NetConfig& config) {
+  if (!config.listen.is_set()) return "no address to listen on";
+  if (config.frame_bytes_max < frame_bytes_max_min) return "frame_bytes_max below 64 KiB";
+  if (config.connections_max < 4) return "connections_max below 4";
+  if (config.peer_queued_bytes_max < config.frame_bytes_max) {
+    return "peer_queued_bytes_max below frame_bytes_max";
+  }
+  if (config.first_frame_timeout <= Duration(0) || config.stall_timeout <= Duration(0) ||
+      config.idle_timeout <= Duration(0) || config.connect_timeout <= Duration(0)) {
+    return "timeouts must be positive";
+  }
+  return nullptr;
+}
+
+bool is_wildcard(const Endpoint& endpoint) {
+  for (const std::uint8_t byte : endpoint.address) {
+    if (byte != 0) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Life cycle
+
+UvNode::UvNode(uv_loop_t& loop, const NodeConfig& node_config, const NetConfig& net_config,
+               std::uint64_t seed)
+    : loop_(loop),
+      node_config_(node_config),
+      net_config_(net_config),
+      runtime_(*this),
+      random_(seed) {
+  CHORD_ASSERT(validate(node_config_) == nullptr);
+  CHORD_ASSERT(validate(net_config_) == nullptr);
+}
+
+UvNode::~UvNode() {
+  CHORD_ASSERT(!started_ || (closing_ && handles_open_ == 0));  // close() first, and wait
+}
+
+std::optional<std::string> UvNode::start() {
+  CHORD_ASSERT(!started_);
+  const sockaddr_storage address = to_sockaddr(net_config_.listen);
+  uv_tcp_init(&loop_, &server_);
+  server_.data = this;
+  started_ = true;
+  ++handles_open_;
+  int status = uv_tcp_bind(&server_, reinterpret_cast<const sockaddr*>(&address), 0);
+  if (status == 0)
+    status =
+        uv_listen(reinterpret_cast<uv_stream_t*>(&server_), listen_backlog, &UvNode::on_accept);
+  if (status != 0) {
+    return "cannot listen on " + net_config_.listen.to_string() + ": " + uv_strerror(status);
+  }
+  sockaddr_storage bound{};
+  int length = sizeof bound;
+  uv_tcp_getsockname(&server_, reinterpret_cast<sockaddr*>(&bound), &length);
+  const std::optional<Endpoint> local = from_sockaddr(bound);
+  CHORD_ASSERT(local.has_value());
+  advertised_ = net_config_.advertise.is_set() ? net_config_.advertise : *local;
+  if (advertised_.port == 0) advertised_.port = local->port;
+  if (is_wildcard(advertised_)) {
+    return "listening on " + net_config_.listen.to_string() +
+           " needs an address others can reach: give --advertise HOST:PORT";
+  }
+  for (std::size_t k = 0; k < timers_.size(); ++k) {
+    timers_[k].node = this;
+    timers_[k].kind = static_cast<TimerKind>(k);
+    uv_timer_init(&loop_, &timers_[k].timer);
+    timers_[k].timer.data = &timers_[k];
+    ++handles_open_;
+  }
+  uv_timer_init(&loop_, &housekeeping_timer_);
+  housekeeping_timer_.data = this;
+  uv_timer_init(&loop_, &self_timer_);
+  self_timer_.data = this;
+  handles_open_ += 2;
+  uv_timer_start(
+      &housekeeping_timer_,
+      [](uv_timer_t* timer) { static_cast<UvNode*>(timer->data)->housekeeping(); },
+      housekeeping_period_ms, housekeeping_period_ms);
+  refresh_now();
+  peer_.emplace(node_config_, runtime_,
+                Peer{NodeId::hash_of(advertised_.to_string()), advertised_});
+  return std::nullopt;
+}
+
+void UvNode::close(std::function<void()> done) {
+  if (closing_ || !started_) {
+    if (!started_ && done) done();
+    return;
+  }
+  closing_ = true;
+  closed_ = std::move(done);
+  // Handles whose data is the node, and the timer slots whose data is the slot.
+  auto node_closed = [](uv_handle_t* handle) {
+    static_cast<UvNode*>(handle->data)->handle_closed();
+  };
+  auto slot_closed = [](uv_handle_t* handle) {
+    static_cast<TimerSlot*>(handle->data)->node->handle_closed();
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&server_), node_closed);
+  for (TimerSlot& slot : timers_) {
+    if (slot.node != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(&slot.timer), slot_closed);
+  }
+  if (housekeeping_timer_.data != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&housekeeping_timer_), node_closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&self_timer_), node_closed);
+  }
+  std::vector<Connection*> open;
+  for (auto& [id, connection] : connections_)
+    open.push_back(connection.get());
+  for (Connection* connection : open)
+    drop(*connection);
+}
+
+void UvNode::handle_closed() {
+  CHORD_ASSERT(handles_open_ > 0);
+  if (--handles_open_ == 0 && connections_.empty() && closed_) {
+    auto done = std::move(closed_);
+    done();
+  }
+}
+
+void UvNode::refresh_now() {
+  now_ = std::max(now_, monotonic_now());
+}
+
+// ---------------------------------------------------------------------------------------
+// Runtime
+
+void UvNode::NodeRuntime::send(const Endpoint& to, Message&& message) {
+  UvNode& node = node_;
+  if (node.closing_) return;
+  if (to == node.advertised_) {  // to ourselves: a later input, never a call back
+    node.to_self_.push_back(std::move(message));
+    uv_timer_start(
+        &node.self_timer_,
+        [](uv_timer_t* timer) {
+          auto* self = static_cast<UvNode*>(timer->data);
+          std::deque<Message> batch;
+          batch.swap(self->to_self_);
+          for (Message& m : batch) {
+            if (self->closing_) return;
+            self->refresh_now();
+            self->peer_->on_message(self->advertised_, m);
+          }
+        },
+        0, 0);
+    return;
+  }
+  Connection* connection = node.connection_to(to);
+  if (connection == nullptr) {
+    ++node.stats_.messages_dropped;
+    return;
+  }
+  node.enqueue(*connection, message);
+}
+
+void UvNode::NodeRuntime::set_timer(TimerKind kind, Time at) {
+  TimerSlot& slot = node_.timers_[static_cast<std::size_t>(kind)];
+  if (node_.closing_) return;
+  uv_timer_start(&slot.timer, &UvNode::on_timer, delay_ms(at - node_.now_), 0);
+}
+
+void UvNode::NodeRuntime::cancel_timer(TimerKind kind) {
+  if (node_.closing_) return;
+  uv_timer_stop(&node_.timers_[static_cast<std::size_t>(kind)].timer);
+}
+
+void UvNode::NodeRuntime::report(const LookupResult& result) {
+  if (node_.on_lookup) node_.on_lookup(result);
+}
+void UvNode::NodeRuntime::notice(NodeNotice notice) {
+  if (node_.on_notice) node_.on_notice(notice);
+}
+void UvNode::NodeRuntime::report_dht(const DhtResult& result) {
+  if (node_.on_dht) node_.on_dht(result);
+}
+void UvNode::NodeRuntime::report_chat(const ChatEvent& event) {
+  if (node_.on_chat) node_.on_chat(event);
+}
+
+void UvNode::on_timer(uv_timer_t* timer) {
+  auto* slot = static_cast<TimerSlot*>(timer->data);
+  UvNode& node = *slot->node;
+  if (node.closing_) return;
+  node.refresh_now();
+  node.peer_->on_timer(slot->kind);
+}
+
+// ---------------------------------------------------------------------------------------
+// Connections
+
+UvNode::Connection* UvNode::add_connection(bool outgoing) {
+  auto connection = std::make_unique<Connection>(net_config_.frame_bytes_max);
+  connection->node = this;
+  connection->id = next_connection_id_++;
+  connection->outgoing = outgoing;
+  connection->opened = connection->last_read = connection->last_activity = now_;
+  uv_tcp_init(&loop_, &connection->tcp);
+  connection->tcp.data = connection.get();
+  uv_tcp_nodelay(&connection->tcp, 1);
+  Connection* raw = connection.get();
+  connections_.emplace(raw->id, std::move(connection));
+  return raw;
+}
+
+UvNode::Connection* UvNode::connection_to(const Endpoint& to) {
+  if (const auto it = by_peer_.find(to); it != by_peer_.end()) return it->second;
+  if (!to.is_set() || to.port == 0 || is_wildcard(to)) return nullptr;
+  if (connections_.size() >= net_config_.connections_max) return nullptr;
+  Connection* connection = add_connection(true);
+  connection->peer = to;
+  by_peer_[to] = connection;
+  ++stats_.connections_opened;
+  std::vector<std::uint8_t> hello;
+  encode_frame(Hello{advertised_}, hello);
+  connection->queued_bytes += hello.size();
+  connection->pending = std::move(hello);
+  const sockaddr_storage address = to_sockaddr(to);
+  connection->connect.data = connection;
+  const int status = uv_tcp_connect(&connection->connect, &connection->tcp,
+                                    reinterpret_cast<const sockaddr*>(&address), &on_connect);
+  if (status != 0) {
+    drop(*connection);
+    return nullptr;
+  }
+  return connection;
+}
+
+void UvNode::on_connect(uv_connect_t* request, int status) {
+  auto* connection = static_cast<Connection*>(request->data);
+  UvNode& node = *connection->node;
+  if (connection->closing) return;
+  if (status != 0) {
+    node.drop(*connection);  // refused or unreachable: its messages are lost (RPC timeouts)
+    return;
+  }
+  connection->ready = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->tcp), &on_alloc, &on_read);
+  std::vector<std::uint8_t> pending = std::move(connection->pending);
+  connection->pending.clear();
+  connection->queued_bytes -= pending.size();
+  node.write(*connection, std::move(pending));
+}
+
+void UvNode::on_accept(uv_stream_t* server, int status) {
+  auto* node = static_cast<UvNode*>(server->data);
+  if (status != 0 || node->closing_) return;
+  node->refresh_now();
+  Connection* connection = node->add_connection(false);
+  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&connection->tcp)) != 0) {
+    node->drop(*connection);
+    return;
+  }
+  if (node->connections_.size() > node->net_config_.connections_max) {
+    ++node->stats_.connections_refused;
+    node->drop(*connection);
+    return;
+  }
+  ++node->stats_.connections_accepted;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->tcp), &on_alloc, &on_read);
+}
+
+void UvNode::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buffer) {
+  // One buffer per node: libuv calls on_read right after on_alloc for the same stream.
+  UvNode& node = *static_cast<Connection*>(handle->data)->node;
+  *buffer = uv_buf_init(node.read_buffer_.data(), static_cast<unsigned>(node.read_buffer_.size()));
+}
+
+void UvNode::on_read(uv_stream_t* stream, ssize_t count, const uv_buf_t* buffer) {
+  auto* connection = static_cast<Connection*>(stream->data);
+  UvNode& node = *connection->node;
+  if (connection->closing || node.closing_) return;
+  if (count < 0) {  // end of stream or an error
+    node.drop(*connection);
+    return;
+  }
+  if (count == 0) return;
+  node.refresh_now();
+  node.stats_.bytes_received += static_cast<std::uint64_t>(count);
+  connection->last_read = connection->last_activity = node.now_;
+  connection->decoder.feed(
+      {reinterpret_cast<const std::uint8_t*>(buffer->base), static_cast<std::size_t>(count)});
+  for (;;) {
+    auto next = connection->decoder.next();
+    if (!next) {  // garbage, an oversize length, an unknown version: not a peer we can serve
+      ++node.stats_.peers_dropped;
+      node.drop(*connection);
+      return;
+    }
+    if (!next->has_value()) return;  // a partial frame: wait for more
+    node.on_frame(*connection, std::move(**next));
+    if (connection->closing || node.closing_) return;
+  }
+}
+
+void UvNode::on_frame(Connection& connection, Message&& message) {
+  if (const auto* hello = std::get_if<Hello>(&message)) {
+    if (connection.outgoing || connection.ready) return;  // only the first, from a caller
+    if (!hello->advertised.is_set() || hello->advertised.port == 0 ||
+        is_wildcard(hello->advertised)) {
+      ++stats_.peers_dropped;
+      drop(connection);
+      return;
+    }
+    connection.peer = hello->advertised;
+    connection.ready = true;
+    by_peer_.emplace(connection.peer, &connection);  // keeps an existing one
+    return;
+  }
+  if (!connection.ready) {  // anything before Hello
+    ++stats_.peers_dropped;
+    drop(connection);
+    return;
+  }
+  ++stats_.messages_received;
+  peer_->on_message(connection.peer, message);
+}
+
+void UvNode::enqueue(Connection& connection, const Message& message) {
+  std::vector<std::uint8_t> frame;
+  encode_frame(message, frame);
+  if (connection.queued_bytes + frame.size() > net_config_.peer_queued_bytes_max) {
+    ++stats_.messages_dropped;  // the peer does not keep up: the protocol sees a timeout
+    return;
+  }
+  ++stats_.messages_sent;
+  if (!connection.ready) {
+    connection.queued_bytes += frame.size();
+    connection.pending.insert(connection.pending.end(), frame.begin(), frame.end());
+    return;
+  }
+  write(connection, std::move(frame));
+}
+
+void UvNode::write(Connection& connection, std::vector<std::uint8_t> bytes) {
+  if (bytes.empty()) return;
+  auto* request = new WriteRequest;
+  request->bytes = std::move(bytes);
+  request->connection = &connection;
+  request->request.data = request;
+  connection.queued_bytes += request->bytes.size();
+  connection.last_activity = now_;
+  stats_.bytes_sent += request->bytes.size();
+  uv_buf_t buffer = uv_buf_init(reinterpret_cast<char*>(request->bytes.data()),
+                                static_cast<unsigned>(request->bytes.size()));
+  const int status = uv_write(&request->request, reinterpret_cast<uv_stream_t*>(&connection.tcp),
+                              &buffer, 1, &on_write);
+  if (status != 0) {
+    connection.queued_bytes -= request->bytes.size();
+    delete request;
+    drop(connection);
+  }
+}
+
+void UvNode::on_write(uv_write_t* uv_request, int status) {
+  auto* request = static_cast<WriteRequest*>(uv_request->data);
+  Connection& connection = *request->connection;
+  connection.queued_bytes -= request->bytes.size();
+  delete request;
+  if (status != 0 && !connection.closing) connection.node->drop(connection);
+}
+
+void UvNode::drop(Connection& connection) {
+  if (connection.closing) return;
+  connection.closing = true;
+  if (const auto it = by_peer_.find(connection.peer);
+      it != by_peer_.end() && it->second == &connection) {
+    by_peer_.erase(it);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&connection.tcp), [](uv_handle_t* handle) {
+    auto* closed = static_cast<Connection*>(handle->data);
+    UvNode& node = *closed->node;
+    node.connections_.erase(closed->id);
+    if (node.closing_ && node.handles_open_ == 0 && node.connections_.empty() && node.closed_) {
+      auto done = std::move(node.closed_);
+      done();
+    }
+  });
+}
+
+void UvNode::housekeeping() {
+  if (closing_) return;
+  refresh_now();
+  std::vector<Connection*> expired;
+  for (auto& [id, connection] : connections_) {
+    const Connection& c = *connection;
+    if (c.closing) continue;
+    const bool timed_out =
+        (c.outgoing && !c.ready && now_ - c.opened > net_config_.connect_timeout) ||
+        (!c.outgoing && !c.ready && now_ - c.opened > net_config_.first_frame_timeout) ||
+        (c.decoder.buffered_bytes() > 0 && now_ - c.last_read > net_config_.stall_timeout) ||
+        (now_ - c.last_activity > net_config_.idle_timeout);
+    if (timed_out) expired.push_back(connection.get());
+  }
+  for (Connection* connection : expired) {
+    if (!connection->ready || connection->decoder.buffered_bytes() > 0) ++stats_.peers_dropped;
+    drop(*connection);
+  }
+}
+
+}  // namespace chord::net

@@ -1,0 +1,146 @@
+// UvNode: one chordchat peer (core/peer_node.h) on a libuv loop, over TCP.
+//
+// The core runs unchanged: this class is its Runtime. now() is the monotonic clock (fixed
+// for the whole of one input); timers are one uv_timer_t per TimerKind; send() encodes a
+// frame (core/codec.h) onto a connection from a cache keyed by the peer's advertised
+// endpoint, opening one on demand; messages arrive through a FrameDecoder per connection.
+// Several UvNodes can share one loop (local test networks); each has its own listener,
+// connections and timers. Everything runs on the loop's thread.
+//
+// Connections: the side that connects sends Hello{advertised endpoint} first; the
+// accepting side learns from it who the peer is, and may then use that connection for its
+// own messages to the peer as well. A peer is disconnected, and the node goes on serving
+// everyone else, when it sends anything that does not decode (garbage, an oversize length,
+// an unknown version), sends something before its Hello, stalls in the middle of a frame
+// (stall_timeout), says nothing after connecting (first_frame_timeout), or stays idle
+// (idle_timeout, reopened on demand). Bounded: connections_max, peer_queued_bytes_max per
+// peer (beyond it messages are dropped: the protocol sees a timeout), frame_bytes_max.
+//
+// Lifetime: start() once; close() before destruction, and destroy only after its `done`
+// has run (libuv closes handles asynchronously). The loop outlives the node.
+#pragma once
+
+#include <uv.h>
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/codec.h"
+#include "core/peer_node.h"
+#include "net_real/net_config.h"
+
+namespace chord::net {
+
+struct NodeStats {
+  std::uint64_t connections_opened = 0;  // outgoing
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_refused = 0;  // over connections_max
+  std::uint64_t peers_dropped = 0;        // disconnected for bad input or a timeout
+  std::uint64_t messages_sent = 0, messages_received = 0;
+  std::uint64_t messages_dropped = 0;  // no connection possible, or the peer's queue full
+  std::uint64_t bytes_sent = 0, bytes_received = 0;
+};
+
+class UvNode {
+ public:
+  // `seed` drives the core's randomness (ids of user sessions, jitter, bootstrap order).
+  UvNode(uv_loop_t& loop, const NodeConfig& node_config, const NetConfig& net_config,
+         std::uint64_t seed);
+  ~UvNode();
+  UvNode(const UvNode&) = delete;
+  UvNode& operator=(const UvNode&) = delete;
+
+  // Binds and listens, then creates the peer, whose id is SHA-1 of the advertised
+  // endpoint. Returns why it could not (a busy port, a bad address), or nullopt.
+  std::optional<std::string> start();
+  // Closes every handle; `done` runs once all are closed. Idempotent.
+  void close(std::function<void()> done);
+
+  const Endpoint& endpoint() const { return advertised_; }  // valid after start()
+  PeerNode& peer() { return *peer_; }                       // REQUIRES: started
+  const NodeStats& stats() const { return stats_; }
+  std::size_t connections() const { return connections_.size(); }
+
+  // What the core reports, for the embedder (chordnode's prompt, tests). Called from
+  // inside an input: they may start API calls, never feed the node inputs (runtime.h).
+  std::function<void(const LookupResult&)> on_lookup;
+  std::function<void(NodeNotice)> on_notice;
+  std::function<void(const DhtResult&)> on_dht;
+  std::function<void(const ChatEvent&)> on_chat;
+
+ private:
+  struct Connection;
+  struct WriteRequest;
+  struct TimerSlot {
+    uv_timer_t timer;
+    UvNode* node = nullptr;
+    TimerKind kind = TimerKind::stabilize;
+  };
+  class NodeRuntime final : public Runtime {
+   public:
+    explicit NodeRuntime(UvNode& node) : node_(node) {}
+    Time now() const override { return node_.now_; }
+    void send(const Endpoint& to, Message&& message) override;
+    void set_timer(TimerKind kind, Time at) override;
+    void cancel_timer(TimerKind kind) override;
+    std::uint64_t random() override { return node_.random_(); }
+    void report(const LookupResult& result) override;
+    void notice(NodeNotice notice) override;
+    void report_dht(const DhtResult& result) override;
+    void report_chat(const ChatEvent& event) override;
+
+   private:
+    UvNode& node_;
+  };
+
+  void refresh_now();
+  Connection* connection_to(const Endpoint& to);
+  Connection* add_connection(bool outgoing);
+  void enqueue(Connection& connection, const Message& message);
+  void write(Connection& connection, std::vector<std::uint8_t> bytes);
+  void drop(Connection& connection);  // closes it; its queued messages are lost
+  void on_frame(Connection& connection, Message&& message);
+  void housekeeping();
+  void handle_closed();
+
+  static void on_accept(uv_stream_t* server, int status);
+  static void on_connect(uv_connect_t* request, int status);
+  static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buffer);
+  static void on_read(uv_stream_t* stream, ssize_t count, const uv_buf_t* buffer);
+  static void on_write(uv_write_t* request, int status);
+  static void on_timer(uv_timer_t* timer);
+
+  uv_loop_t& loop_;
+  const NodeConfig node_config_;
+  const NetConfig net_config_;
+  NodeRuntime runtime_;
+  std::mt19937_64 random_;
+  Time now_{};
+  Endpoint advertised_;
+  std::optional<PeerNode> peer_;
+  NodeStats stats_;
+
+  uv_tcp_t server_{};
+  std::array<TimerSlot, timer_kinds> timers_{};
+  uv_timer_t housekeeping_timer_{};
+  uv_timer_t self_timer_{};  // delivers messages a node sends itself, as a later input
+  std::deque<Message> to_self_;
+  std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;  // by connection id
+  std::map<Endpoint, Connection*> by_peer_;  // the connection used to send to a peer
+  std::uint64_t next_connection_id_ = 1;
+  std::array<char, 64 * 1024> read_buffer_{};
+  bool started_ = false;
+  bool closing_ = false;
+  std::size_t handles_open_ = 0;
+  std::function<void()> closed_;
+};
+
+}  // namespace chord::net
