@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "net_sim/json_writer.h"
+#include "core/json_writer.h"
 
 namespace chord::sim {
 namespace {

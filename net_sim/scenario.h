@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "net_sim/distribution.h"
-#include "net_sim/json_writer.h"
+#include "core/json_writer.h"
 #include "net_sim/simulator.h"
 
 namespace chord::sim {

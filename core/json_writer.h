@@ -15,7 +15,7 @@
 
 #include "core/assert.h"
 
-namespace chord::sim {
+namespace chord {
 
 class JsonWriter {
  public:
@@ -159,4 +159,4 @@ class JsonWriter {
   std::string out_;
 };
 
-}  // namespace chord::sim
+}  // namespace chord

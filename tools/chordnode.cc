@@ -1,0 +1,439 @@
+// chordnode: a real chordchat node on TCP.
+//
+//   chordnode chat --name NAME [--listen HOST:PORT] [--advertise HOST:PORT]
+//                  [--bootstrap HOST:PORT]... [--config FILE] [--new-ring] [--json]
+//   chordnode serve [--listen HOST:PORT] [--advertise HOST:PORT] [--bootstrap HOST:PORT]...
+//                   [--config FILE] [--new-ring]
+//
+// `chat` joins, registers NAME#id and reads commands (ChatConsole: /find, /chat, /msg, ...)
+// from stdin, one a line; end of input is a graceful /quit. `serve` is a headless node
+// (a bootstrap node on a LAN server, say). SIGINT and SIGTERM leave gracefully: the user's
+// record is removed and the node's records are handed over first.
+//
+// Bootstrap endpoints come from --bootstrap, else the config file, else the built-in
+// default (127.0.0.1:4500, a serve node on this machine); they are tried in random order
+// and any live node can serve. Without --new-ring a node that cannot join says which
+// endpoints it tried and exits 1: it never starts a ring of its own because nobody
+// answered. Nothing about users or messages is written anywhere but stdout; diagnostics go
+// to stderr with --verbose only. Exit codes: 0 done, 1 could not listen or join, 2 a bad
+// command line or config file.
+#include <uv.h>
+#include <yaml-cpp/yaml.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "net_real/console.h"
+#include "net_real/uv_node.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using chord::Endpoint;
+
+constexpr int exit_failed = 1;
+constexpr int exit_usage = 2;
+constexpr const char* default_bootstrap = "127.0.0.1:4500";
+constexpr std::size_t input_line_bytes_max = 8192;
+constexpr auto quit_wait = 10s;  // for unacknowledged messages before leaving
+constexpr auto leave_wait = 5s;  // for the record removal and hand-over
+
+struct Options {
+  std::string mode;
+  std::string name;
+  std::string listen;
+  std::string advertise;
+  std::vector<std::string> bootstrap;
+  std::string config;
+  bool new_ring = false;
+  bool json = false;
+  bool verbose = false;
+  double join_timeout_s = 15;
+};
+
+struct UsageError {
+  std::string message;
+};
+
+Endpoint parse_endpoint(const std::string& text, const char* what) {
+  const auto endpoint = Endpoint::parse(text);
+  if (!endpoint) {
+    throw UsageError{std::string(what) + " '" + text + "': " + endpoint.error().detail +
+                     " (write HOST:PORT, like 192.168.1.20:4500 or [::1]:4500)"};
+  }
+  return *endpoint;
+}
+
+// The config file: a YAML map of listen, advertise and bootstrap (a list). Command-line
+// options win over it.
+void read_config(Options& options) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(options.config);
+  } catch (const YAML::BadFile&) {
+    throw UsageError{"cannot read the config file " + options.config};
+  } catch (const YAML::Exception& error) {
+    throw UsageError{options.config + ":" + std::to_string(error.mark.line + 1) + ": " + error.msg};
+  }
+  if (!root.IsMap()) throw UsageError{options.config + ": expected a map of settings"};
+  const YAML::Node& config = root;  // const: lookups never insert
+  for (auto it = config.begin(); it != config.end(); ++it) {
+    const std::string key = it->first.as<std::string>();
+    const std::string where = options.config + ":" + std::to_string(it->first.Mark().line + 1);
+    const YAML::Node& value = it->second;
+    if (key == "listen" || key == "advertise") {
+      if (!value.IsScalar()) throw UsageError{where + ": " + key + " takes HOST:PORT"};
+      std::string& target = key == "listen" ? options.listen : options.advertise;
+      if (target.empty()) target = value.Scalar();
+    } else if (key == "bootstrap") {
+      if (!value.IsSequence()) throw UsageError{where + ": bootstrap takes a list of HOST:PORT"};
+      if (!options.bootstrap.empty()) continue;  // the command line's win
+      for (const auto& item : value) {
+        if (!item.IsScalar()) throw UsageError{where + ": bootstrap takes a list of HOST:PORT"};
+        options.bootstrap.push_back(item.Scalar());
+      }
+    } else {
+      throw UsageError{where + ": unknown key '" + key + "' (known: listen, advertise, bootstrap)"};
+    }
+  }
+}
+
+// One process, one node: the loop, the node, stdin, signals and the way out.
+class App {
+ public:
+  App(const Options& options, chord::net::NetConfig net)
+      : options_(options), node_(*uv_default_loop(), chord::NodeConfig{}, net, seed()) {}
+
+  int run() {
+    loop_ = uv_default_loop();
+    uv_timer_init(loop_, &join_timer_);  // stopped when the node joins, whichever way
+    join_timer_.data = this;
+    timers_.push_back(&join_timer_);
+    if (const auto error = node_.start()) {
+      std::fprintf(stderr, "chordnode: %s\n", error->c_str());
+      close_node();
+      uv_run(loop_, UV_RUN_DEFAULT);  // lets the node's handles close
+      return exit_failed;
+    }
+    console_ = std::make_unique<chord::net::ChatConsole>(node_.peer(), options_.json,
+                                                         [](const std::string& line) {
+                                                           std::fputs(line.c_str(), stdout);
+                                                           std::fputc('\n', stdout);
+                                                           std::fflush(stdout);
+                                                         });
+    wire_callbacks();
+    watch_signals();
+    if (options_.new_ring) {
+      node_.peer().create_ring();
+    } else {
+      for (const std::string& text : options_.bootstrap)
+        bootstrap_.push_back(parse_endpoint(text, "bootstrap"));
+      node_.peer().join(bootstrap_);
+      uv_timer_start(
+          &join_timer_, [](uv_timer_t* t) { static_cast<App*>(t->data)->join_timed_out(); },
+          static_cast<std::uint64_t>(options_.join_timeout_s * 1000), 0);
+    }
+    uv_run(loop_, UV_RUN_DEFAULT);
+    return exit_code_;
+  }
+
+ private:
+  static std::uint64_t seed() {
+    std::random_device device;
+    return (std::uint64_t{device()} << 32) ^ device();
+  }
+
+  void verbose(const std::string& text) {
+    if (options_.verbose) std::fprintf(stderr, "chordnode: %s\n", text.c_str());
+  }
+
+  void wire_callbacks() {
+    node_.on_chat = [this](const chord::ChatEvent& event) {
+      console_->on_chat(event);
+      if (event.kind == chord::ChatEventKind::registered && !ready_) {
+        ready_ = true;
+        drain_input();
+      }
+    };
+    node_.on_notice = [this](chord::NodeNotice notice) {
+      console_->on_notice(notice);
+      if (notice == chord::NodeNotice::joined && !joined_) {
+        joined_ = true;
+        uv_timer_stop(&join_timer_);
+        verbose("member of the ring at " + node_.endpoint().to_string());
+        if (options_.mode == "chat") {
+          console_->start_user(options_.name);
+          start_input();
+        }
+      } else if (notice == chord::NodeNotice::left) {
+        close_node();
+      }
+    };
+  }
+
+  template <typename F>
+  void start_timer(uv_timer_t* timer, double seconds, F callback) {
+    uv_timer_init(loop_, timer);
+    timer->data = this;
+    uv_timer_start(timer, callback, static_cast<std::uint64_t>(seconds * 1000), 0);
+    timers_.push_back(timer);
+  }
+
+  void join_timed_out() {
+    if (joined_) return;
+    std::string tried;
+    for (const Endpoint& endpoint : bootstrap_)
+      tried += (tried.empty() ? "" : ", ") + endpoint.to_string();
+    std::fprintf(stderr,
+                 "chordnode: could not join through %s: none answered within %.0f s; check "
+                 "the addresses, or start a new ring with --new-ring\n",
+                 tried.c_str(), options_.join_timeout_s);
+    exit_code_ = exit_failed;
+    close_node();
+  }
+
+  void watch_signals() {
+    for (uv_signal_t* signal : {&sigint_, &sigterm_}) {
+      uv_signal_init(loop_, signal);
+      signal->data = this;
+      uv_signal_start(
+          signal, [](uv_signal_t* s, int) { static_cast<App*>(s->data)->quit(false); },
+          signal == &sigint_ ? SIGINT : SIGTERM);
+    }
+  }
+
+  // ---- Input: one command a line, from a terminal, a pipe or a file ----
+
+  void start_input() {
+    const uv_handle_type type = uv_guess_handle(0);
+    if (type == UV_FILE) {
+      file_request_.data = this;
+      read_file();
+      return;
+    }
+    uv_stream_t* stream = nullptr;
+    if (type == UV_TTY) {
+      uv_tty_init(loop_, &tty_, 0, 1);
+      stream = reinterpret_cast<uv_stream_t*>(&tty_);
+    } else {
+      uv_pipe_init(loop_, &pipe_, 0);
+      uv_pipe_open(&pipe_, 0);
+      stream = reinterpret_cast<uv_stream_t*>(&pipe_);
+    }
+    stream->data = this;
+    input_ = stream;
+    uv_read_start(
+        stream,
+        [](uv_handle_t* handle, std::size_t, uv_buf_t* buffer) {
+          App* app = static_cast<App*>(handle->data);
+          *buffer = uv_buf_init(app->read_buffer_, sizeof app->read_buffer_);
+        },
+        [](uv_stream_t* s, ssize_t count, const uv_buf_t* buffer) {
+          App* app = static_cast<App*>(s->data);
+          if (count < 0) {
+            uv_read_stop(s);
+            app->input_ended();
+            return;
+          }
+          app->take_input(buffer->base, static_cast<std::size_t>(count));
+        });
+  }
+
+  void read_file() {
+    uv_buf_t buffer = uv_buf_init(read_buffer_, sizeof read_buffer_);
+    uv_fs_read(loop_, &file_request_, 0, &buffer, 1, -1, [](uv_fs_t* request) {
+      App* app = static_cast<App*>(request->data);
+      const auto count = request->result;
+      uv_fs_req_cleanup(request);
+      if (count <= 0) {
+        app->input_ended();
+        return;
+      }
+      app->take_input(app->read_buffer_, static_cast<std::size_t>(count));
+      if (!app->quitting_) app->read_file();
+    });
+  }
+
+  void take_input(const char* bytes, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (bytes[i] != '\n') {
+        if (partial_.size() < input_line_bytes_max) partial_ += bytes[i];
+        continue;
+      }
+      lines_.push_back(std::move(partial_));
+      partial_.clear();
+    }
+    drain_input();
+  }
+
+  void input_ended() {
+    if (!partial_.empty()) lines_.push_back(std::move(partial_));
+    input_done_ = true;
+    drain_input();
+  }
+
+  // Runs queued lines once the user is registered, in order; end of input is /quit.
+  void drain_input() {
+    if (!ready_ || quitting_) return;
+    while (!lines_.empty()) {
+      std::string line = std::move(lines_.front());
+      lines_.erase(lines_.begin());
+      if (line.size() >= input_line_bytes_max) {
+        console_->error("line too long: ignored");
+        continue;
+      }
+      if (!console_->command(line)) {
+        quit(true);
+        return;
+      }
+    }
+    if (input_done_) quit(true);
+  }
+
+  // ---- The way out ----
+
+  // Graceful: waits (bounded) for messages in flight, then removes the user's record,
+  // hands records over and leaves; the node closes when it says it has left.
+  void quit(bool wait_for_messages) {
+    if (quitting_) {
+      if (!wait_for_messages) close_node();  // a second signal: leave now
+      return;
+    }
+    quitting_ = true;
+    if (input_ != nullptr) uv_read_stop(input_);
+    if (!joined_) {
+      close_node();
+      return;
+    }
+    quit_deadline_ =
+        uv_now(loop_) + static_cast<std::uint64_t>(std::chrono::milliseconds(quit_wait).count());
+    if (!wait_for_messages) quit_deadline_ = 0;
+    start_timer(&quit_timer_, 0, [](uv_timer_t* t) { static_cast<App*>(t->data)->try_leave(); });
+  }
+
+  void try_leave() {
+    if (console_->outstanding() > 0 && uv_now(loop_) < quit_deadline_) {
+      uv_timer_start(
+          &quit_timer_, [](uv_timer_t* t) { static_cast<App*>(t->data)->try_leave(); }, 50, 0);
+      return;
+    }
+    verbose("leaving the ring");
+    node_.peer().leave();
+    start_timer(&leave_timer_, std::chrono::duration<double>(leave_wait).count(),
+                [](uv_timer_t* t) { static_cast<App*>(t->data)->close_node(); });
+  }
+
+  void close_node() {
+    if (closing_) return;
+    closing_ = true;
+    for (uv_timer_t* timer : timers_) {
+      if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(timer))) {
+        uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
+      }
+    }
+    for (uv_signal_t* signal : {&sigint_, &sigterm_}) {
+      if (signal->data != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(signal), nullptr);
+    }
+    if (input_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(input_), nullptr);
+    node_.close([this] { uv_stop(loop_); });
+  }
+
+  const Options& options_;
+  chord::net::UvNode node_;
+  uv_loop_t* loop_ = nullptr;
+  std::unique_ptr<chord::net::ChatConsole> console_;
+  std::vector<Endpoint> bootstrap_;
+  uv_timer_t join_timer_{}, quit_timer_{}, leave_timer_{};
+  std::vector<uv_timer_t*> timers_;
+  uv_signal_t sigint_{}, sigterm_{};
+  uv_tty_t tty_{};
+  uv_pipe_t pipe_{};
+  uv_stream_t* input_ = nullptr;
+  uv_fs_t file_request_{};
+  char read_buffer_[4096];
+  std::string partial_;
+  std::vector<std::string> lines_;
+  bool joined_ = false, ready_ = false, input_done_ = false, quitting_ = false, closing_ = false;
+  std::uint64_t quit_deadline_ = 0;
+  int exit_code_ = 0;
+};
+
+chord::net::NetConfig net_config(const Options& options) {
+  chord::net::NetConfig net;
+  const std::string listen = !options.listen.empty()
+                                 ? options.listen
+                                 : (options.mode == "serve" ? "127.0.0.1:4500" : "127.0.0.1:0");
+  net.listen = parse_endpoint(listen, "--listen");
+  if (!options.advertise.empty()) net.advertise = parse_endpoint(options.advertise, "--advertise");
+  if (chord::net::is_wildcard(net.listen) && options.advertise.empty()) {
+    throw UsageError{"--listen " + listen +
+                     " is every interface: give --advertise HOST:PORT, the address other "
+                     "nodes can reach (a wildcard must never be registered)"};
+  }
+  return net;
+}
+
+void add_common(CLI::App& command, Options& options) {
+  command.add_option("--listen", options.listen,
+                     "HOST:PORT to listen on (chat: 127.0.0.1:0, serve: 127.0.0.1:4500)");
+  command.add_option("--advertise", options.advertise,
+                     "HOST:PORT other nodes reach us at (required with a wildcard --listen)");
+  command.add_option("--bootstrap", options.bootstrap, "HOST:PORT of a ring member (repeatable)")
+      ->allow_extra_args(false);
+  command.add_option("--config", options.config, "YAML file: listen, advertise, bootstrap");
+  command.add_flag("--new-ring", options.new_ring, "start a new ring instead of joining one");
+  command
+      .add_option("--join-timeout", options.join_timeout_s,
+                  "seconds to keep trying the bootstrap list (default 15)")
+      ->check(CLI::Range(1.0, 3600.0));
+  command.add_flag("--verbose", options.verbose, "diagnostics on stderr");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a peer closing mid-write is an error value, not a kill
+  CLI::App app{"chordnode: a peer-to-peer chat node on a Chord ring", "chordnode"};
+  app.footer(
+      "Examples:\n"
+      "  chordnode serve --listen 0.0.0.0:4500 --advertise 192.168.1.20:4500 --new-ring\n"
+      "  chordnode chat --name alice --bootstrap 192.168.1.20:4500\n"
+      "  printf '/find bob#k3xq2mab\\n' | chordnode chat --name carol --json\n");
+  app.require_subcommand(1);
+  Options options;
+  CLI::App* chat =
+      app.add_subcommand("chat", "join, register NAME#id, and chat (commands on stdin)");
+  chat->add_option("--name", options.name, "your username (letters, digits, - _ .)")->required();
+  chat->add_flag("--json", options.json, "one JSON event a line on stdout, for programs");
+  add_common(*chat, options);
+  CLI::App* serve = app.add_subcommand("serve", "a headless node (a bootstrap node, say)");
+  add_common(*serve, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return exit_usage;
+  }
+  options.mode = chat->parsed() ? "chat" : "serve";
+  try {
+    if (options.mode == "chat" && !chord::valid_username(options.name)) {
+      throw UsageError{"--name: 1 to 32 letters, digits, '-', '_' or '.'"};
+    }
+    if (!options.config.empty()) read_config(options);
+    if (options.bootstrap.empty()) options.bootstrap.push_back(default_bootstrap);
+    for (const std::string& text : options.bootstrap)
+      parse_endpoint(text, "--bootstrap");
+    App node(options, net_config(options));
+    return node.run();
+  } catch (const UsageError& error) {
+    std::fprintf(stderr, "chordnode: %s\n", error.message.c_str());
+    return exit_usage;
+  }
+}
