@@ -54,6 +54,7 @@ struct Options {
   bool json = false;
   bool verbose = false;
   double join_timeout_s = 15;
+  double record_lease_s = 60;
 };
 
 struct UsageError {
@@ -85,7 +86,7 @@ void read_config(Options& options) {
   for (auto it = config.begin(); it != config.end(); ++it) {
     const std::string key = it->first.as<std::string>();
     const std::string where = options.config + ":" + std::to_string(it->first.Mark().line + 1);
-    const YAML::Node& value = it->second;
+    const YAML::Node value = it->second;  // a copy: the iterator hands out temporaries
     if (key == "listen" || key == "advertise") {
       if (!value.IsScalar()) throw UsageError{where + ": " + key + " takes HOST:PORT"};
       std::string& target = key == "listen" ? options.listen : options.advertise;
@@ -107,7 +108,7 @@ void read_config(Options& options) {
 class App {
  public:
   App(const Options& options, chord::net::NetConfig net)
-      : options_(options), node_(*uv_default_loop(), chord::NodeConfig{}, net, seed()) {}
+      : options_(options), node_(*uv_default_loop(), node_config(options), net, seed()) {}
 
   int run() {
     loop_ = uv_default_loop();
@@ -143,6 +144,16 @@ class App {
   }
 
  private:
+  // The protocol's defaults, but for the user record's lease (renewed every third of it).
+  static chord::NodeConfig node_config(const Options& options) {
+    chord::NodeConfig config;
+    const auto lease = std::chrono::duration_cast<chord::Duration>(
+        std::chrono::duration<double>(options.record_lease_s));
+    config.chat.register_lease = lease;
+    config.chat.renew_period = lease / 3;
+    return config;
+  }
+
   static std::uint64_t seed() {
     std::random_device device;
     return (std::uint64_t{device()} << 32) ^ device();
@@ -410,6 +421,10 @@ int main(int argc, char** argv) {
       app.add_subcommand("chat", "join, register NAME#id, and chat (commands on stdin)");
   chat->add_option("--name", options.name, "your username (letters, digits, - _ .)")->required();
   chat->add_flag("--json", options.json, "one JSON event a line on stdout, for programs");
+  chat->add_option("--record-lease", options.record_lease_s,
+                   "seconds a crashed session's record survives (default 60; renewed every "
+                   "third of it while the session lives)")
+      ->check(CLI::Range(3.0, 86400.0));
   add_common(*chat, options);
   CLI::App* serve = app.add_subcommand("serve", "a headless node (a bootstrap node, say)");
   add_common(*serve, options);

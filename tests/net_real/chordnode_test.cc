@@ -1,0 +1,152 @@
+// chordnode as real processes on 127.0.0.1: three serve nodes and two chat users; a chat of
+// 100 messages, a graceful quit that removes the record, a killed serve node the ring
+// routes around, and a killed user whose record expires with its lease. Every process is
+// ended by its pid; every wait has a deadline (generous, for the sanitizer build).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "tests/net_real/process.h"
+
+namespace chord::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr auto patience = 30s;
+
+class ChordnodeProcesses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("chordnode_test_" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (HasFailure()) {  // what each process said on stderr, to see why
+      for (const auto& entry : fs::directory_iterator(dir_)) {
+        std::FILE* file = std::fopen(entry.path().c_str(), "r");
+        char line[512];
+        while (file != nullptr && std::fgets(line, sizeof line, file) != nullptr)
+          std::printf("%s: %s", entry.path().filename().c_str(), line);
+        if (file != nullptr) std::fclose(file);
+      }
+    }
+    processes_.clear();
+    fs::remove_all(dir_);
+  }
+
+  Process& spawn(const std::string& name, std::vector<std::string> args) {
+    args.insert(args.begin(), CHORDNODE_BINARY);
+    processes_.push_back(std::make_unique<Process>(args, (dir_ / (name + ".err")).string()));
+    EXPECT_TRUE(processes_.back()->started()) << name;
+    return *processes_.back();
+  }
+
+  // A serve node on a free port; returns its endpoint once it has joined.
+  std::string serve(const std::string& name, const std::vector<std::string>& bootstrap) {
+    std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0"};
+    if (bootstrap.empty()) args.push_back("--new-ring");
+    for (const std::string& b : bootstrap) {
+      args.push_back("--bootstrap");
+      args.push_back(b);
+    }
+    Process& process = spawn(name, args);
+    const auto joined = process.wait_for("joined the ring", patience);
+    EXPECT_TRUE(joined.has_value()) << name << " did not join";
+    serves_.push_back(&process);
+    return joined ? joined->substr(joined->rfind(" at ") + 4) : std::string();
+  }
+
+  // A chat user; returns its process once registered, with its handle.
+  Process& chat(const std::string& name, const std::string& bootstrap, std::string& handle) {
+    Process& process = spawn(
+        name, {"chat", "--name", name, "--bootstrap", bootstrap, "--json", "--record-lease", "6"});
+    const auto registered = process.wait_for("\"registered\"", patience);
+    EXPECT_TRUE(registered.has_value()) << name << " did not register";
+    handle = registered ? json_field(*registered, "handle") : std::string();
+    return process;
+  }
+
+  fs::path dir_;
+  std::vector<std::unique_ptr<Process>> processes_;
+  std::vector<Process*> serves_;
+};
+
+TEST_F(ChordnodeProcesses, ChatQuitCrashAndExpiryAcrossThreeServeNodes) {
+  const std::string s0 = serve("s0", {});
+  const std::string s1 = serve("s1", {s0});
+  const std::string s2 = serve("s2", {s0, s1});
+  std::string bob_handle, alice_handle;
+  Process& bob = chat("bob", s1, bob_handle);
+  Process& alice = chat("alice", s2, alice_handle);
+  ASSERT_FALSE(bob_handle.empty());
+  ASSERT_FALSE(alice_handle.empty());
+
+  // alice finds bob, opens a chat and sends 100 messages; bob gets them all, in order.
+  alice.write_line("/find " + bob_handle);
+  const auto found = alice.wait_for("\"found\"", patience);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(json_field(*found, "handle"), bob_handle);
+  alice.write_line("/chat " + bob_handle);
+  ASSERT_TRUE(alice.wait_for("\"opened\"", patience).has_value());
+  for (int i = 1; i <= 100; ++i)
+    alice.write_line("message " + std::to_string(i));
+  for (int i = 1; i <= 100; ++i) {
+    const auto message = bob.wait_for("\"message\"", patience);
+    ASSERT_TRUE(message.has_value()) << "message " << i << " did not arrive";
+    EXPECT_EQ(json_field(*message, "text"), "message " + std::to_string(i));
+    EXPECT_EQ(json_field(*message, "from"), alice_handle);
+  }
+  for (int i = 1; i <= 100; ++i)
+    ASSERT_TRUE(alice.wait_for("\"delivered\"", patience).has_value()) << "ack " << i;
+
+  // alice ends the chat (bob is told), then quits: her record goes with her.
+  alice.write_line("/end");
+  ASSERT_TRUE(bob.wait_for("\"ended\"", patience).has_value());
+  alice.write_line("/quit");
+  ASSERT_TRUE(alice.wait_for("\"left\"", patience).has_value());
+  EXPECT_EQ(alice.wait_exit(patience), 0);
+  bob.write_line("/find " + alice_handle);
+  const auto gone = bob.wait_for("found\"", patience);  // "found" or "not_found"
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_NE(gone->find("not_found"), std::string::npos) << *gone;
+
+  // A serve node dies (kill -9); within a few stabilization periods lookups succeed again.
+  serves_[1]->signal(SIGKILL);
+  ASSERT_TRUE(serves_[1]->wait_exit(patience) == std::nullopt);  // killed, no exit code
+  std::this_thread::sleep_for(4s);                               // a few 1 s stabilization periods
+  for (int i = 0; i < 5; ++i) {
+    bob.write_line("/find " + bob_handle);
+    const auto again = bob.wait_for("found\"", patience);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(json_field(*again, "endpoint").empty(), false) << *again;
+  }
+
+  // bob dies (kill -9): nobody removes his record, so it expires with its lease (6 s).
+  bob.signal(SIGKILL);
+  std::string carol_handle;
+  Process& carol = chat("carol", s0, carol_handle);
+  bool expired = false;
+  for (int attempt = 0; attempt < 20 && !expired; ++attempt) {  // up to ~20 s
+    carol.write_line("/find " + bob_handle);
+    const auto answer = carol.wait_for("found\"", patience);
+    ASSERT_TRUE(answer.has_value());
+    expired = answer->find("not_found") != std::string::npos;
+    if (!expired) std::this_thread::sleep_for(1s);
+  }
+  EXPECT_TRUE(expired) << "bob's record outlived its lease";
+
+  // The rest leave gracefully on SIGTERM and exit 0.
+  carol.close_stdin();
+  EXPECT_EQ(carol.wait_exit(patience), 0);
+  for (Process* node : {serves_[0], serves_[2]}) {
+    node->signal(SIGTERM);
+    EXPECT_EQ(node->wait_exit(patience), 0);
+  }
+}
+
+}  // namespace
+}  // namespace chord::testing

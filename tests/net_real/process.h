@@ -1,0 +1,147 @@
+// A child process for tests: stdin and stdout as pipes, stderr to a file, every read
+// bounded by a deadline, and the process always ended (SIGKILL by pid) when the object goes.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace chord::testing {
+
+class Process {
+ public:
+  // Starts `argv`; its stderr goes to `stderr_path`.
+  Process(const std::vector<std::string>& argv, const std::string& stderr_path) {
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addclose(&actions, in[1]);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    std::vector<char*> args;
+    for (const std::string& arg : argv)
+      args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]);
+    close(out[1]);
+    stdin_ = in[1];
+    stdout_ = out[0];
+    fcntl(stdout_, F_SETFL, O_NONBLOCK);
+  }
+  ~Process() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (stdin_ >= 0) close(stdin_);
+    if (stdout_ >= 0) close(stdout_);
+  }
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+
+  void write_line(const std::string& line) {
+    const std::string text = line + "\n";
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = write(stdin_, text.data() + done, text.size() - done);
+      if (n <= 0) return;
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  void close_stdin() {
+    if (stdin_ >= 0) close(stdin_);
+    stdin_ = -1;
+  }
+
+  // The next output line (after those already taken) containing `needle`, or nullopt once
+  // `limit` has passed. Lines skipped on the way stay in lines().
+  std::optional<std::string> wait_for(const std::string& needle, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      while (next_ < lines_.size()) {
+        const std::string& line = lines_[next_++];
+        if (line.find(needle) != std::string::npos) return line;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          end - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !read_some(left)) return std::nullopt;
+    }
+  }
+  const std::vector<std::string>& lines() const { return lines_; }
+
+  void signal(int number) {
+    if (pid_ > 0 && !exited_) kill(pid_, number);
+  }
+  // The exit code, or nullopt if it has not exited within `limit` (or died of a signal).
+  std::optional<int> wait_exit(std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      const pid_t done = waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        exited_ = true;
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        return std::nullopt;
+      }
+      read_some(std::chrono::milliseconds(20));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  // Reads what arrives within `limit`; false if nothing did (or the pipe closed).
+  bool read_some(std::chrono::milliseconds limit) {
+    pollfd fd{stdout_, POLLIN, 0};
+    if (poll(&fd, 1, static_cast<int>(limit.count())) <= 0) return false;
+    char buffer[4096];
+    const ssize_t n = read(stdout_, buffer, sizeof buffer);
+    if (n <= 0) return false;
+    for (ssize_t i = 0; i < n; ++i) {
+      if (buffer[i] == '\n') {
+        lines_.push_back(std::move(partial_));
+        partial_.clear();
+      } else {
+        partial_ += buffer[i];
+      }
+    }
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int stdin_ = -1, stdout_ = -1;
+  std::vector<std::string> lines_;
+  std::size_t next_ = 0;
+  std::string partial_;
+};
+
+// The value of "key":"..." in a JSON line (chordnode --json prints strings only).
+inline std::string json_field(const std::string& line, const std::string& key) {
+  const std::string tag = "\"" + key + "\":\"";
+  const std::size_t start = line.find(tag);
+  if (start == std::string::npos) return {};
+  const std::size_t from = start + tag.size();
+  return line.substr(from, line.find('"', from) - from);
+}
+
+}  // namespace chord::testing
