@@ -21,7 +21,8 @@ constexpr auto patience = 30s;
 class ChordnodeProcesses : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("chordnode_test_" + std::to_string(getpid()));
+    dir_ = fs::temp_directory_path() /
+           numbered("chordnode_test_", static_cast<std::uint64_t>(getpid()));
     fs::create_directories(dir_);
   }
   void TearDown() override {

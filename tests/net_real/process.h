@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -21,7 +22,7 @@ namespace chord::testing {
 
 class Process {
  public:
-  // Starts `argv`; its stderr goes to `stderr_path`.
+  // Starts `argv` (argv[0] looked up in PATH); its stderr goes to `stderr_path`.
   Process(const std::vector<std::string>& argv, const std::string& stderr_path) {
     int in[2], out[2];
     if (pipe(in) != 0 || pipe(out) != 0) return;
@@ -37,7 +38,7 @@ class Process {
     for (const std::string& arg : argv)
       args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
+    if (posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
     close(in[0]);
     close(out[1]);
@@ -134,6 +135,13 @@ class Process {
   std::size_t next_ = 0;
   std::string partial_;
 };
+
+// prefix + decimal n. (Not `"x" + std::to_string(n)`: GCC 12 warns falsely, -Wrestrict.)
+inline std::string numbered(const std::string& prefix, std::uint64_t n) {
+  std::string text = prefix;
+  text += std::to_string(n);
+  return text;
+}
 
 // The value of "key":"..." in a JSON line (chordnode --json prints strings only).
 inline std::string json_field(const std::string& line, const std::string& key) {
