@@ -89,6 +89,7 @@ Result<std::string> ChatService::start_user(std::string_view username) {
   handle += new_id();
   handle_ = handle;
   owner_token_ = runtime_.random() | 1;
+  registered_ = false;
   version_ = 0;
   register_record(purpose_register);
   runtime_.set_timer(TimerKind::user_renew, runtime_.now() + config_.renew_period);
@@ -122,6 +123,7 @@ void ChatService::end_user() {
   (void)node_.start_tagged(DhtOperation::remove, record, purpose_unregister, 0);
   runtime_.cancel_timer(TimerKind::user_renew);
   handle_.reset();
+  registered_ = false;
   owner_token_ = 0;
   flush();
 }
@@ -358,8 +360,13 @@ void ChatService::on_ack(const Endpoint& from, const ChatAck& ack) {
 void ChatService::on_timer(TimerKind kind) {
   if (kind == TimerKind::user_renew) {
     if (!handle_) return;
+    // Set before registering: a failed attempt may re-arm it sooner. Until the first
+    // registration succeeds, try every retry_timeout (the node may be out of the ring,
+    // where no attempt can even start).
+    runtime_.set_timer(
+        TimerKind::user_renew,
+        runtime_.now() + (registered_ ? config_.renew_period : config_.retry_timeout));
     register_record(purpose_renew);
-    runtime_.set_timer(TimerKind::user_renew, runtime_.now() + config_.renew_period);
     return;
   }
   CHORD_ASSERT(kind == TimerKind::chat_resend);
@@ -414,18 +421,33 @@ void ChatService::on_dht_done(std::uint8_t purpose, std::uint64_t context,
 void ChatService::handle_dht_done(std::uint8_t purpose, std::uint64_t context,
                                   const DhtResult& result) {
   switch (purpose) {
-    case purpose_register: {
+    case purpose_register:
+    case purpose_renew: {
       if (!handle_) return;
+      // The first registration that succeeds (the first attempt or a retry) is reported as
+      // registered. Until then every failure is retried after retry_timeout, not a whole
+      // renew_period, and reported once (the first attempt's). A registered user's failed
+      // renewal is retried at the next period.
       ChatEvent event;
-      event.kind = result.ok() ? ChatEventKind::registered : ChatEventKind::register_failed;
       event.handle = *handle_;
       event.status = result.status;
-      report(event);
+      if (result.ok()) {
+        if (registered_) return;
+        registered_ = true;
+        event.kind = ChatEventKind::registered;
+        report(event);
+        return;
+      }
+      if (registered_) return;
+      runtime_.set_timer(TimerKind::user_renew, runtime_.now() + config_.retry_timeout);
+      if (purpose == purpose_register) {
+        event.kind = ChatEventKind::register_failed;
+        report(event);
+      }
       return;
     }
-    case purpose_renew:
     case purpose_unregister:
-      return;  // a failed renewal is retried at the next period; a lost removal expires
+      return;  // a lost removal expires with the lease
     case purpose_find: {
       ChatEvent event;
       event.handle = finding_.count(context) ? finding_[context] : std::string();

@@ -134,6 +134,7 @@ class ChatService {
   std::optional<std::string> handle_;
   std::uint64_t owner_token_ = 0;
   std::uint64_t version_ = 0;
+  bool registered_ = false;  // a registration (first attempt or renewal) has succeeded
   std::vector<Chat> chats_;
   std::map<std::uint64_t, std::string> finding_;  // find_user requests in progress
   std::uint64_t next_find_ = 1;

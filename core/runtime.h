@@ -96,7 +96,8 @@ struct DhtResult {
 // What happened to the user session or one of its chats (core/chat.h).
 enum class ChatEventKind : std::uint8_t {
   registered,       // the user's name#id is in the directory (handle = our name#id)
-  register_failed,  // the directory refused or could not be reached (status says why)
+  register_failed,  // the directory refused or could not be reached (status says why);
+                    // retried after retry_timeout: `registered` follows when one succeeds
   found,            // find_user: handle's endpoint
   not_found,        // find_user: no such user
   opened,           // a chat with handle is open (incoming or outgoing)

@@ -120,7 +120,8 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-ChatConsole::ChatConsole(PeerNode& peer, bool json, std::function<void(const std::string&)> print)
+ChatConsole::ChatConsole(std::function<PeerNode&()> peer, bool json,
+                         std::function<void(const std::string&)> print)
     : peer_(peer), json_(json), print_(std::move(print)) {}
 
 void ChatConsole::show(const char* event,
@@ -143,7 +144,7 @@ void ChatConsole::error(const std::string& message) {
 }
 
 void ChatConsole::start_user(std::string_view name) {
-  const auto handle = peer_.chat().start_user(name);
+  const auto handle = peer_().chat().start_user(name);
   if (!handle) error(std::string("cannot start the user session: ") + handle.error().detail);
 }
 
@@ -160,7 +161,7 @@ void ChatConsole::send_text(std::uint64_t chat_id, std::string_view text) {
     error(concat({"a message is at most ", std::to_string(chat_text_bytes_max), " bytes"}));
     return;
   }
-  const auto seq = peer_.chat().send(chat_id, text);
+  const auto seq = peer_().chat().send(chat_id, text);
   if (!seq) {
     error(std::string("not sent: ") + seq.error().detail);
     return;
@@ -186,8 +187,8 @@ bool ChatConsole::command(std::string_view line) {
   if (verb == "help") {
     show_help();
   } else if (verb == "id") {
-    const auto& handle = peer_.chat().handle();
-    const Peer& self = peer_.chord().self();
+    const auto& handle = peer_().chat().handle();
+    const Peer& self = peer_().chord().self();
     show("id", {{"handle", handle.value_or("")}, {"id", self.id.to_hex()}},
          concat({handle ? "you are " : "not registered yet", handle.value_or(""), ", node ",
                  self.id.short_hex(), " at ", self.endpoint.to_string()}));
@@ -205,7 +206,7 @@ bool ChatConsole::command(std::string_view line) {
         error("no chat open");
         return true;
       }
-      peer_.chat().end_chat(*current_);
+      peer_().chat().end_chat(*current_);
       return true;
     }
     if (!valid_handle(handle)) {
@@ -213,7 +214,7 @@ bool ChatConsole::command(std::string_view line) {
       return true;
     }
     if (verb == "find") {
-      if (const auto found = peer_.chat().find_user(handle); !found) {
+      if (const auto found = peer_().chat().find_user(handle); !found) {
         error(std::string("cannot look up: ") + found.error().detail);
       }
       return true;
@@ -224,11 +225,11 @@ bool ChatConsole::command(std::string_view line) {
         error(concat({"no chat with ", handle}));
         return true;
       }
-      peer_.chat().end_chat(*chat);
+      peer_().chat().end_chat(*chat);
       return true;
     }
     if (!chat) {
-      const auto opened = peer_.chat().open_chat(handle);
+      const auto opened = peer_().chat().open_chat(handle);
       if (!opened) {
         error(std::string("cannot open: ") + opened.error().detail);
         return true;
@@ -300,7 +301,7 @@ void ChatConsole::on_chat(const ChatEvent& e) {
 }
 
 void ChatConsole::on_notice(NodeNotice notice) {
-  const Peer& self = peer_.chord().self();
+  const Peer& self = peer_().chord().self();
   switch (notice) {
     case NodeNotice::joined:
       show("joined", {{"id", self.id.to_hex()}, {"endpoint", self.endpoint.to_string()}},
@@ -319,7 +320,7 @@ void ChatConsole::on_notice(NodeNotice notice) {
 }
 
 void ChatConsole::show_ring() {
-  const ChordNode& chord = peer_.chord();
+  const ChordNode& chord = peer_().chord();
   std::string successors;
   for (const Peer& peer : chord.successors())
     successors.append(successors.empty() ? "" : " ").append(peer.id.short_hex());

@@ -27,8 +27,10 @@ std::string printable(std::string_view text);
 
 class ChatConsole {
  public:
-  // `peer` outlives the console. `print` gets one line at a time, without its newline.
-  ChatConsole(PeerNode& peer, bool json, std::function<void(const std::string&)> print);
+  // `peer` gives the peer for each call (UvNode::peer reads the clock: every command is an
+  // input of its own). `print` gets one line at a time, without its newline.
+  ChatConsole(std::function<PeerNode&()> peer, bool json,
+              std::function<void(const std::string&)> print);
 
   // The user's session: registers name#id once the node is a member.
   void start_user(std::string_view name);
@@ -43,7 +45,7 @@ class ChatConsole {
   // Texts sent and neither acknowledged nor reported failed: the graceful exit waits for
   // them (bounded by the caller).
   std::uint64_t outstanding() const { return sent_ - delivered_ - failed_; }
-  const std::optional<std::string>& handle() const { return peer_.chat().handle(); }
+  const std::optional<std::string>& handle() const { return peer_().chat().handle(); }
 
  private:
   void send_text(std::uint64_t chat_id, std::string_view text);
@@ -53,7 +55,7 @@ class ChatConsole {
   void show_help();
   std::optional<std::uint64_t> chat_with(std::string_view handle) const;
 
-  PeerNode& peer_;
+  std::function<PeerNode&()> peer_;
   bool json_;
   std::function<void(const std::string&)> print_;
   std::map<std::uint64_t, std::string> chats_;  // open (or opening) chats: id -> handle

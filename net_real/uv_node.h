@@ -65,7 +65,13 @@ class UvNode {
   void close(std::function<void()> done);
 
   const Endpoint& endpoint() const { return advertised_; }  // valid after start()
-  PeerNode& peer() { return *peer_; }                       // REQUIRES: started
+  // The peer, for API calls. An API call is an input: the clock is read here, so a call
+  // made outside a loop callback is not stamped with the time of the last input.
+  // REQUIRES: started.
+  PeerNode& peer() {
+    refresh_now();
+    return *peer_;
+  }
   const NodeStats& stats() const { return stats_; }
   std::size_t connections() const { return connections_.size(); }
 

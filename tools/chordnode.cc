@@ -121,12 +121,13 @@ class App {
       uv_run(loop_, UV_RUN_DEFAULT);  // lets the node's handles close
       return exit_failed;
     }
-    console_ = std::make_unique<chord::net::ChatConsole>(node_.peer(), options_.json,
-                                                         [](const std::string& line) {
-                                                           std::fputs(line.c_str(), stdout);
-                                                           std::fputc('\n', stdout);
-                                                           std::fflush(stdout);
-                                                         });
+    console_ = std::make_unique<chord::net::ChatConsole>(
+        [this]() -> chord::PeerNode& { return node_.peer(); }, options_.json,
+        [](const std::string& line) {
+          std::fputs(line.c_str(), stdout);
+          std::fputc('\n', stdout);
+          std::fflush(stdout);
+        });
     wire_callbacks();
     watch_signals();
     if (options_.new_ring) {

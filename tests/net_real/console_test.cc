@@ -49,7 +49,8 @@ TEST(Printable, CapsTheLength) {
 struct ConsoleOnRing {
   explicit ConsoleOnRing(bool json) : sim(sim::SimConfig{}) {
     sim.create_ring(sim.add_node());
-    console.emplace(*sim.peer(0), json, [this](const std::string& line) { lines.push_back(line); });
+    console.emplace([this]() -> PeerNode& { return *sim.peer(0); }, json,
+                    [this](const std::string& line) { lines.push_back(line); });
   }
   sim::Simulator sim;
   std::vector<std::string> lines;

@@ -4,100 +4,27 @@
 #include <uv.h>
 
 #include <chrono>
-#include <memory>
-#include <vector>
 
-#include "net_real/uv_node.h"
-#include "net_sim/oracle.h"
+#include "tests/net_real/loop_network.h"
 
 namespace chord::net {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A loopback test network: `count` nodes on one loop, each listening on 127.0.0.1:0.
-class LoopNetwork {
- public:
-  explicit LoopNetwork(std::size_t count) {
-    uv_loop_init(&loop_);
-    config_.chord.stabilize_period = 250ms;  // quick rounds: the test waits in wall time
-    config_.chord.fix_fingers_period = 250ms;
-    config_.chord.ping_predecessor_period = 250ms;
-    net_.listen = Endpoint::ipv4({127, 0, 0, 1}, 0);
-    for (std::size_t i = 0; i < count; ++i) {
-      nodes_.push_back(std::make_unique<UvNode>(loop_, config_, net_, 1000 + i));
-      const auto error = nodes_.back()->start();
-      EXPECT_FALSE(error.has_value()) << *error;
-    }
-  }
-  ~LoopNetwork() {
-    std::size_t open = nodes_.size();
-    for (auto& node : nodes_)
-      node->close([&open] { --open; });
-    run_until([&] { return open == 0; }, 10s);
-    EXPECT_EQ(open, 0u) << "nodes did not close";
-    nodes_.clear();
-    EXPECT_EQ(uv_loop_close(&loop_), 0) << "handles left open";
-  }
-
-  // Runs the loop until `done()` holds (checked every 50 ms) or `limit` of wall time.
-  template <typename F>
-  bool run_until(F done, std::chrono::milliseconds limit) {
-    struct Wait {
-      F* done;
-      std::chrono::steady_clock::time_point end;
-      bool met = false;
-    } wait{&done, std::chrono::steady_clock::now() + limit};
-    uv_timer_t timer;
-    uv_timer_init(&loop_, &timer);
-    timer.data = &wait;
-    uv_timer_start(
-        &timer,
-        [](uv_timer_t* t) {
-          auto* w = static_cast<Wait*>(t->data);
-          if ((*w->done)()) w->met = true;
-          if (w->met || std::chrono::steady_clock::now() > w->end) uv_stop(t->loop);
-        },
-        0, 50);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
-    uv_run(&loop_, UV_RUN_NOWAIT);  // lets the close complete
-    return wait.met;
-  }
-
-  sim::RingHealth health() {
-    table_.clear();
-    for (auto& node : nodes_)
-      table_.push_back(&node->peer().chord());
-    oracle_.rebuild(table_);
-    return oracle_.health(table_, config_.chord.successor_list_length);
-  }
-  const sim::Oracle& oracle() { return oracle_; }
-  UvNode& node(std::size_t i) { return *nodes_[i]; }
-  std::size_t size() const { return nodes_.size(); }
-
- private:
-  uv_loop_t loop_{};
-  NodeConfig config_;
-  NetConfig net_;
-  std::vector<std::unique_ptr<UvNode>> nodes_;
-  std::vector<ChordNode*> table_;
-  sim::Oracle oracle_;
-};
+NodeConfig quick_config() {
+  NodeConfig config;
+  config.chord.stabilize_period = 250ms;  // quick rounds: the test waits in wall time
+  config.chord.fix_fingers_period = 250ms;
+  config.chord.ping_predecessor_period = 250ms;
+  return config;
+}
 
 TEST(UvRing, FiftyNodesOnOneLoopFormACorrectRingAndLookupsFindTheOwner) {
-  LoopNetwork network(50);
-  network.node(0).peer().create_ring();
-  for (std::size_t i = 1; i < network.size(); ++i) {  // each through two earlier nodes
-    const Endpoint via[] = {network.node(0).endpoint(), network.node(i / 2).endpoint()};
-    network.node(i).peer().join(via);
-  }
-  const bool ideal = network.run_until(
-      [&] {
-        const sim::RingHealth h = network.health();
-        return h.members == 50 && h.ideal();
-      },
-      60s);
+  LoopNetwork network(50, quick_config());
+  ASSERT_EQ(network.error(), "");
+  network.form_ring();
+  const bool ideal = network.wait_ideal(60s);
   const sim::RingHealth health = network.health();
   ASSERT_TRUE(ideal) << health.members << " members, " << health.successor_correct
                      << " successors right, " << health.list_correct << " lists right";
