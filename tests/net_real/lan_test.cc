@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "tests/net_real/process.h"
 
@@ -25,69 +26,93 @@ bool run(const std::string& command) {
   return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
 }
 
-// The namespaces and links; all removed when it goes (removing a namespace removes its
-// end of every veth, and the other end with it).
+// The namespaces: each held by a `unshare -n sleep` process (no /run/netns mounts, so it
+// works in a chroot too), configured with `ip ... netns PID` and entered with nsenter. All
+// of it goes when the holders are killed: a namespace without processes is removed, with
+// its end of every veth, and the other end with it.
 class Lan {
  public:
-  Lan() : prefix_(numbered("cc", static_cast<std::uint64_t>(getpid() % 100000))) {}
-  ~Lan() {
-    for (const std::string& ns : namespaces_)
-      run("ip netns del " + ns);
-  }
-  // Creates the bridge namespace and `hosts` host namespaces; false if it cannot.
+  explicit Lan(const std::string& logs)
+      : prefix_(numbered("cc", static_cast<std::uint64_t>(getpid() % 100000))), logs_(logs) {}
+
+  // Creates the bridge's namespace and `hosts` host namespaces; false if it cannot.
   bool build() {
-    const std::string bridge = add_namespace("br");
-    if (bridge.empty() || !run("ip -n " + bridge + " link add br0 type bridge") ||
-        !run("ip -n " + bridge + " link set br0 up")) {
+    Process* bridge = add_namespace("br");
+    if (bridge == nullptr || !in(*bridge, "ip link add br0 type bridge") ||
+        !in(*bridge, "ip link set br0 up")) {
       return false;
     }
     for (int i = 0; i < hosts; ++i) {
-      const std::string ns = add_namespace(numbered("h", static_cast<std::uint64_t>(i)));
+      Process* host = add_namespace(numbered("h", static_cast<std::uint64_t>(i)));
       const std::string host_end = numbered(prefix_ + "v", static_cast<std::uint64_t>(i));
       const std::string bridge_end = numbered(prefix_ + "b", static_cast<std::uint64_t>(i));
-      const bool ok = !ns.empty() &&
-                      run("ip link add " + host_end + " netns " + ns + " type veth peer name " +
-                          bridge_end + " netns " + bridge) &&
-                      run("ip -n " + bridge + " link set " + bridge_end + " master br0") &&
-                      run("ip -n " + bridge + " link set " + bridge_end + " up") &&
-                      run("ip -n " + ns + " addr add " + address(i) + "/24 dev " + host_end) &&
-                      run("ip -n " + ns + " link set " + host_end + " up") &&
-                      run("ip -n " + ns + " link set lo up");
+      const bool ok = host != nullptr &&
+                      run("ip link add " + host_end + " netns " + pid(*host) +
+                          " type veth peer name " + bridge_end + " netns " + pid(*bridge)) &&
+                      in(*bridge, "ip link set " + bridge_end + " master br0") &&
+                      in(*bridge, "ip link set " + bridge_end + " up") &&
+                      in(*host, "ip addr add " + address(i) + "/24 dev " + host_end) &&
+                      in(*host, "ip link set " + host_end + " up") &&
+                      in(*host, "ip link set lo up");
       if (!ok) return false;
     }
     return true;
   }
-  std::string host(int i) const { return numbered(prefix_ + "-h", static_cast<std::uint64_t>(i)); }
+  // The command line that runs a program inside host i's namespace.
+  std::vector<std::string> enter(int i) const {
+    return {"nsenter", "-t", pid(*holders_[static_cast<std::size_t>(i) + 1]), "-n"};
+  }
   static std::string address(int i) {
     return numbered("198.18.0.", static_cast<std::uint64_t>(i + 1));
   }
 
  private:
-  std::string add_namespace(const std::string& suffix) {
-    const std::string ns = prefix_ + "-" + suffix;
-    if (!run("ip netns add " + ns)) return {};
-    namespaces_.push_back(ns);
-    return ns;
+  static std::string pid(const Process& p) { return std::to_string(p.pid()); }
+  static bool in(const Process& p, const std::string& command) {
+    return run("nsenter -t " + pid(p) + " -n " + command);
+  }
+  // A process in a new network namespace, once it is there (until then, `netns PID` would
+  // name the machine's own namespace).
+  Process* add_namespace(const std::string& name) {
+    holders_.push_back(std::make_unique<Process>(
+        std::vector<std::string>{"unshare", "-n", "sleep", "600"}, logs_ + "/" + name));
+    Process& holder = *holders_.back();
+    if (!holder.started()) return nullptr;
+    const auto own = fs::read_symlink("/proc/self/ns/net");
+    const std::string theirs = "/proc/" + pid(holder) + "/ns/net";
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      std::error_code error;
+      const auto ns = fs::read_symlink(theirs, error);
+      if (!error && ns != own) return &holder;
+      std::this_thread::sleep_for(10ms);
+    }
+    return nullptr;
   }
   std::string prefix_;
-  std::vector<std::string> namespaces_;
+  std::string logs_;
+  std::vector<std::unique_ptr<Process>> holders_;  // [0] the bridge, then the hosts
 };
 
 TEST(Lan, UsersInSeparateNetworkNamespacesFindEachOtherAndChat) {
   const bool ci = std::getenv("CI") != nullptr && std::string(std::getenv("CI")) == "true";
-  Lan lan;
+  const fs::path logs =
+      fs::temp_directory_path() / numbered("lan_test_", static_cast<std::uint64_t>(getpid()));
+  fs::create_directories(logs);
+  struct RemoveLogs {
+    fs::path path;
+    ~RemoveLogs() { fs::remove_all(path); }
+  } remove_logs{logs};
+  Lan lan(logs.string());
   if (geteuid() != 0 || !lan.build()) {
     const char* why = geteuid() != 0 ? "not root" : "could not create network namespaces";
     if (ci) FAIL() << "the LAN test needs root and network namespaces (" << why << ")";
     GTEST_SKIP() << "the LAN test needs root and network namespaces (" << why << ")";
   }
-  const fs::path logs =
-      fs::temp_directory_path() / numbered("lan_test_", static_cast<std::uint64_t>(getpid()));
-  fs::create_directories(logs);
   std::vector<std::unique_ptr<Process>> nodes;
   auto start = [&](int host, std::vector<std::string> args) -> Process& {
     const std::string listen = Lan::address(host) + ":4500";
-    std::vector<std::string> argv{"ip", "netns", "exec", lan.host(host), CHORDNODE_BINARY};
+    std::vector<std::string> argv = lan.enter(host);
+    argv.push_back(CHORDNODE_BINARY);
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--listen", listen});
     nodes.push_back(std::make_unique<Process>(
@@ -122,7 +147,6 @@ TEST(Lan, UsersInSeparateNetworkNamespacesFindEachOtherAndChat) {
     EXPECT_EQ(nodes[static_cast<std::size_t>(i)]->wait_exit(patience), 0);
   }
   nodes.clear();
-  fs::remove_all(logs);
 }
 
 }  // namespace

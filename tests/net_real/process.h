@@ -25,7 +25,8 @@ class Process {
   // Starts `argv` (argv[0] looked up in PATH); its stderr goes to `stderr_path`.
   Process(const std::vector<std::string>& argv, const std::string& stderr_path) {
     int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return;
+    // Close-on-exec: a later child must not hold this one's pipes (its stdin would never end).
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
@@ -93,7 +94,10 @@ class Process {
   void signal(int number) {
     if (pid_ > 0 && !exited_) kill(pid_, number);
   }
-  // The exit code, or nullopt if it has not exited within `limit` (or died of a signal).
+  // True once the process has been reaped and was ended by a signal.
+  bool killed() const { return exited_ && signalled_; }
+  // The exit code, or nullopt if it has not exited within `limit` (or died of a signal:
+  // see killed()).
   std::optional<int> wait_exit(std::chrono::milliseconds limit) {
     const auto end = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < end) {
@@ -101,6 +105,7 @@ class Process {
       const pid_t done = waitpid(pid_, &status, WNOHANG);
       if (done == pid_) {
         exited_ = true;
+        signalled_ = WIFSIGNALED(status);
         if (WIFEXITED(status)) return WEXITSTATUS(status);
         return std::nullopt;
       }
@@ -130,6 +135,7 @@ class Process {
 
   pid_t pid_ = -1;
   bool exited_ = false;
+  bool signalled_ = false;
   int stdin_ = -1, stdout_ = -1;
   std::vector<std::string> lines_;
   std::size_t next_ = 0;
