@@ -140,7 +140,8 @@ void ChatConsole::show(const char* event,
 }
 
 void ChatConsole::error(const std::string& message) {
-  show("error", {{"message", message}}, "! " + message);
+  const std::string safe = printable(message);  // it may echo what the user typed
+  show("error", {{"message", safe}}, "! " + safe);
 }
 
 void ChatConsole::start_user(std::string_view name) {

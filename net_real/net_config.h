@@ -23,15 +23,21 @@ struct NetConfig {
   Endpoint advertise;
 
   // Frames longer than this are refused (the decoder checks the length before buffering).
-  std::uint32_t frame_bytes_max = frame_bytes_max_default;
-  // Open connections, both directions; an accepted connection beyond it is closed at once.
+  // Every message this build sends fits in 64 KiB (core/limits.h asserts it), so a larger
+  // limit would only let a peer make us buffer more.
+  std::uint32_t frame_bytes_max = frame_bytes_max_min;
+  // Open connections, both directions. Accepted ones may use all but outgoing_reserved, so
+  // peers that connect to us (or hold connections open) cannot stop us reaching our own
+  // successors; an accepted connection beyond that is closed at once.
   std::uint32_t connections_max = 1024;
+  std::uint32_t outgoing_reserved = 64;
   // Bytes queued for one peer and not yet written; a message beyond it is dropped (the
   // protocol sees a timeout), so a stalled peer cannot make us buffer without bound.
   std::size_t peer_queued_bytes_max = 1u << 20;
   // An accepted connection must send its Hello within this.
   Duration first_frame_timeout = std::chrono::seconds(5);
-  // A connection that has sent part of a frame and then nothing for this long is closed.
+  // A frame must arrive whole within this of its first byte, or the connection is closed
+  // (a peer that stalls mid-frame, or trickles bytes to keep a buffer pinned).
   Duration stall_timeout = std::chrono::seconds(10);
   // A connection with no traffic either way for this long is closed (reopened on demand).
   Duration idle_timeout = std::chrono::seconds(120);

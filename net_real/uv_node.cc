@@ -58,6 +58,19 @@ std::uint64_t delay_ms(Duration delay) {
 
 }  // namespace
 
+// One input to the core: the clock is read once at its start and stays fixed until it
+// ends; API calls made from inside it (report callbacks) do not move it.
+struct UvNode::InputScope {
+  explicit InputScope(UvNode& node) : node_(node) {
+    node_.refresh_now();
+    ++node_.inputs_;
+  }
+  ~InputScope() { --node_.inputs_; }
+  InputScope(const InputScope&) = delete;
+  InputScope& operator=(const InputScope&) = delete;
+  UvNode& node_;
+};
+
 struct UvNode::Connection {
   uv_tcp_t tcp{};
   uv_connect_t connect{};
@@ -71,6 +84,7 @@ struct UvNode::Connection {
   std::vector<std::uint8_t> pending;  // frames waiting for the connection to be ready
   std::size_t queued_bytes = 0;       // pending plus written and not yet completed
   Time opened, last_read, last_activity;
+  Time frame_began;  // when the decoder last went from empty to holding part of a frame
 
   explicit Connection(std::uint32_t frame_bytes_max) : decoder(frame_bytes_max) {}
 };
@@ -85,6 +99,9 @@ const char* validate(const NetConfig& config) {
   if (!config.listen.is_set()) return "no address to listen on";
   if (config.frame_bytes_max < frame_bytes_max_min) return "frame_bytes_max below 64 KiB";
   if (config.connections_max < 4) return "connections_max below 4";
+  if (config.outgoing_reserved >= config.connections_max) {
+    return "outgoing_reserved must leave room for incoming connections";
+  }
   if (config.peer_queued_bytes_max < config.frame_bytes_max) {
     return "peer_queued_bytes_max below frame_bytes_max";
   }
@@ -96,8 +113,10 @@ const char* validate(const NetConfig& config) {
 }
 
 bool is_wildcard(const Endpoint& endpoint) {
-  for (const std::uint8_t byte : endpoint.address) {
-    if (byte != 0) return false;
+  // 0.0.0.0, [::], and [::ffff:0.0.0.0] (IPv4's wildcard written as IPv6).
+  for (std::size_t i = 0; i < endpoint.address.size(); ++i) {
+    const bool mapped_marker = endpoint.family == AddressFamily::ipv6 && (i == 10 || i == 11);
+    if (endpoint.address[i] != 0 && !(mapped_marker && endpoint.address[i] == 0xff)) return false;
   }
   return true;
 }
@@ -127,12 +146,9 @@ std::optional<std::string> UvNode::start() {
   server_.data = this;
   started_ = true;
   ++handles_open_;
-  int status = uv_tcp_bind(&server_, reinterpret_cast<const sockaddr*>(&address), 0);
-  if (status == 0)
-    status =
-        uv_listen(reinterpret_cast<uv_stream_t*>(&server_), listen_backlog, &UvNode::on_accept);
-  if (status != 0) {
-    return "cannot listen on " + net_config_.listen.to_string() + ": " + uv_strerror(status);
+  const int bound_status = uv_tcp_bind(&server_, reinterpret_cast<const sockaddr*>(&address), 0);
+  if (bound_status != 0) {
+    return "cannot listen on " + net_config_.listen.to_string() + ": " + uv_strerror(bound_status);
   }
   sockaddr_storage bound{};
   int length = sizeof bound;
@@ -141,9 +157,15 @@ std::optional<std::string> UvNode::start() {
   CHORD_ASSERT(local.has_value());
   advertised_ = net_config_.advertise.is_set() ? net_config_.advertise : *local;
   if (advertised_.port == 0) advertised_.port = local->port;
-  if (is_wildcard(advertised_)) {
+  if (is_wildcard(advertised_)) {  // checked before listening: nobody may reach a half-built node
     return "listening on " + net_config_.listen.to_string() +
            " needs an address others can reach: give --advertise HOST:PORT";
+  }
+  // Bind errors (a busy port) surface at listen on Linux.
+  const int status =
+      uv_listen(reinterpret_cast<uv_stream_t*>(&server_), listen_backlog, &UvNode::on_accept);
+  if (status != 0) {
+    return "cannot listen on " + net_config_.listen.to_string() + ": " + uv_strerror(status);
   }
   for (std::size_t k = 0; k < timers_.size(); ++k) {
     timers_[k].node = this;
@@ -204,6 +226,13 @@ void UvNode::handle_closed() {
   }
 }
 
+std::size_t UvNode::queued_bytes() const {
+  std::size_t total = 0;
+  for (const auto& [id, connection] : connections_)
+    total += connection->closing ? 0 : connection->queued_bytes;
+  return total;
+}
+
 void UvNode::refresh_now() {
   now_ = std::max(now_, monotonic_now());
 }
@@ -224,7 +253,7 @@ void UvNode::NodeRuntime::send(const Endpoint& to, Message&& message) {
           batch.swap(self->to_self_);
           for (Message& m : batch) {
             if (self->closing_) return;
-            self->refresh_now();
+            const InputScope input(*self);
             self->peer_->on_message(self->advertised_, m);
           }
         },
@@ -267,7 +296,7 @@ void UvNode::on_timer(uv_timer_t* timer) {
   auto* slot = static_cast<TimerSlot*>(timer->data);
   UvNode& node = *slot->node;
   if (node.closing_) return;
-  node.refresh_now();
+  const InputScope input(node);
   node.peer_->on_timer(slot->kind);
 }
 
@@ -284,6 +313,7 @@ UvNode::Connection* UvNode::add_connection(bool outgoing) {
   connection->tcp.data = connection.get();
   uv_tcp_nodelay(&connection->tcp, 1);
   Connection* raw = connection.get();
+  if (!outgoing) ++incoming_;
   connections_.emplace(raw->id, std::move(connection));
   return raw;
 }
@@ -336,7 +366,7 @@ void UvNode::on_accept(uv_stream_t* server, int status) {
     node->drop(*connection);
     return;
   }
-  if (node->connections_.size() > node->net_config_.connections_max) {
+  if (node->incoming_ > node->net_config_.connections_max - node->net_config_.outgoing_reserved) {
     ++node->stats_.connections_refused;
     node->drop(*connection);
     return;
@@ -363,6 +393,7 @@ void UvNode::on_read(uv_stream_t* stream, ssize_t count, const uv_buf_t* buffer)
   node.refresh_now();
   node.stats_.bytes_received += static_cast<std::uint64_t>(count);
   connection->last_read = connection->last_activity = node.now_;
+  if (connection->decoder.buffered_bytes() == 0) connection->frame_began = node.now_;
   connection->decoder.feed(
       {reinterpret_cast<const std::uint8_t*>(buffer->base), static_cast<std::size_t>(count)});
   for (;;) {
@@ -398,6 +429,7 @@ void UvNode::on_frame(Connection& connection, Message&& message) {
     return;
   }
   ++stats_.messages_received;
+  const InputScope input(*this);
   peer_->on_message(connection.peer, message);
 }
 
@@ -455,6 +487,7 @@ void UvNode::drop(Connection& connection) {
   uv_close(reinterpret_cast<uv_handle_t*>(&connection.tcp), [](uv_handle_t* handle) {
     auto* closed = static_cast<Connection*>(handle->data);
     UvNode& node = *closed->node;
+    if (!closed->outgoing) --node.incoming_;
     node.connections_.erase(closed->id);
     if (node.closing_ && node.handles_open_ == 0 && node.connections_.empty() && node.closed_) {
       auto done = std::move(node.closed_);
@@ -473,7 +506,9 @@ void UvNode::housekeeping() {
     const bool timed_out =
         (c.outgoing && !c.ready && now_ - c.opened > net_config_.connect_timeout) ||
         (!c.outgoing && !c.ready && now_ - c.opened > net_config_.first_frame_timeout) ||
-        (c.decoder.buffered_bytes() > 0 && now_ - c.last_read > net_config_.stall_timeout) ||
+        // A frame must be whole within stall_timeout of its first byte: a trickle of
+        // bytes cannot keep a large frame's buffer pinned.
+        (c.decoder.buffered_bytes() > 0 && now_ - c.frame_began > net_config_.stall_timeout) ||
         (now_ - c.last_activity > net_config_.idle_timeout);
     if (timed_out) expired.push_back(connection.get());
   }

@@ -65,15 +65,17 @@ class UvNode {
   void close(std::function<void()> done);
 
   const Endpoint& endpoint() const { return advertised_; }  // valid after start()
-  // The peer, for API calls. An API call is an input: the clock is read here, so a call
-  // made outside a loop callback is not stamped with the time of the last input.
-  // REQUIRES: started.
+  // The peer, for API calls. An API call made outside an input is an input of its own:
+  // the clock is read here, so it is not stamped with the time of the last input. From
+  // inside an input (a report callback) the input's time stands. REQUIRES: started.
   PeerNode& peer() {
-    refresh_now();
+    if (inputs_ == 0) refresh_now();
     return *peer_;
   }
   const NodeStats& stats() const { return stats_; }
   std::size_t connections() const { return connections_.size(); }
+  // Bytes handed to connections and not yet written (a graceful leave waits for 0).
+  std::size_t queued_bytes() const;
 
   // What the core reports, for the embedder (chordnode's prompt, tests). Called from
   // inside an input: they may start API calls, never feed the node inputs (runtime.h).
@@ -85,6 +87,7 @@ class UvNode {
  private:
   struct Connection;
   struct WriteRequest;
+  struct InputScope;
   struct TimerSlot {
     uv_timer_t timer;
     UvNode* node = nullptr;
@@ -130,6 +133,7 @@ class UvNode {
   NodeRuntime runtime_;
   std::mt19937_64 random_;
   Time now_{};
+  int inputs_ = 0;  // inputs running (InputScope): peer() leaves the clock alone inside one
   Endpoint advertised_;
   std::optional<PeerNode> peer_;
   NodeStats stats_;
@@ -142,6 +146,8 @@ class UvNode {
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;  // by connection id
   std::map<Endpoint, Connection*> by_peer_;  // the connection used to send to a peer
   std::uint64_t next_connection_id_ = 1;
+  std::size_t incoming_ = 0;  // accepted connections open (at most connections_max minus
+                              // outgoing_reserved, so callers cannot crowd out our own)
   std::array<char, 64 * 1024> read_buffer_{};
   bool started_ = false;
   bool closing_ = false;

@@ -23,6 +23,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <deque>
 #include <memory>
 #include <random>
 #include <string>
@@ -40,8 +41,9 @@ constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
 constexpr const char* default_bootstrap = "127.0.0.1:4500";
 constexpr std::size_t input_line_bytes_max = 8192;
-constexpr auto quit_wait = 10s;  // for unacknowledged messages before leaving
-constexpr auto leave_wait = 5s;  // for the record removal and hand-over
+constexpr std::size_t input_lines_max = 10000;  // waiting to run; more are dropped
+constexpr auto quit_wait = 10s;                 // for unacknowledged messages before leaving
+constexpr auto leave_wait = 5s;                 // for the record removal and hand-over
 
 struct Options {
   std::string mode;
@@ -183,7 +185,7 @@ class App {
           start_input();
         }
       } else if (notice == chord::NodeNotice::left) {
-        close_node();
+        close_when_flushed();  // the hand-over and Leave messages are still being written
       }
     };
   }
@@ -230,16 +232,18 @@ class App {
     }
     uv_stream_t* stream = nullptr;
     if (type == UV_TTY) {
-      uv_tty_init(loop_, &tty_, 0, 1);
+      if (uv_tty_init(loop_, &tty_, 0, 1) != 0) return input_ended();  // no usable stdin
       stream = reinterpret_cast<uv_stream_t*>(&tty_);
     } else {
       uv_pipe_init(loop_, &pipe_, 0);
-      uv_pipe_open(&pipe_, 0);
       stream = reinterpret_cast<uv_stream_t*>(&pipe_);
+      stream->data = this;
+      input_ = stream;                                         // initialised: closed with the rest
+      if (uv_pipe_open(&pipe_, 0) != 0) return input_ended();  // stdin closed, or not a pipe
     }
     stream->data = this;
     input_ = stream;
-    uv_read_start(
+    const int reading = uv_read_start(
         stream,
         [](uv_handle_t* handle, std::size_t, uv_buf_t* buffer) {
           App* app = static_cast<App*>(handle->data);
@@ -254,6 +258,7 @@ class App {
           }
           app->take_input(buffer->base, static_cast<std::size_t>(count));
         });
+    if (reading != 0) input_ended();
   }
 
   void read_file() {
@@ -277,7 +282,7 @@ class App {
         if (partial_.size() < input_line_bytes_max) partial_ += bytes[i];
         continue;
       }
-      lines_.push_back(std::move(partial_));
+      if (lines_.size() < input_lines_max) lines_.push_back(std::move(partial_));
       partial_.clear();
     }
     drain_input();
@@ -294,7 +299,7 @@ class App {
     if (!ready_ || quitting_) return;
     while (!lines_.empty()) {
       std::string line = std::move(lines_.front());
-      lines_.erase(lines_.begin());
+      lines_.pop_front();
       if (line.size() >= input_line_bytes_max) {
         console_->error("line too long: ignored");
         continue;
@@ -336,8 +341,29 @@ class App {
     }
     verbose("leaving the ring");
     node_.peer().leave();
+    if (closing_ || flush_deadline_ != 0) return;  // it left at once (nothing to hand over)
     start_timer(&leave_timer_, std::chrono::duration<double>(leave_wait).count(),
                 [](uv_timer_t* t) { static_cast<App*>(t->data)->close_node(); });
+  }
+
+  // Closes once every queued byte is written (bounded by leave_wait): closing a socket with
+  // unsent data would lose the records and Leave messages just handed to it.
+  void close_when_flushed() {
+    if (closing_) return;
+    if (flush_deadline_ == 0) {
+      flush_deadline_ =
+          uv_now(loop_) + static_cast<std::uint64_t>(std::chrono::milliseconds(leave_wait).count());
+      uv_timer_init(loop_, &flush_timer_);
+      flush_timer_.data = this;
+      timers_.push_back(&flush_timer_);
+    }
+    if (node_.queued_bytes() == 0 || uv_now(loop_) >= flush_deadline_) {
+      close_node();
+      return;
+    }
+    uv_timer_start(
+        &flush_timer_, [](uv_timer_t* t) { static_cast<App*>(t->data)->close_when_flushed(); }, 10,
+        0);
   }
 
   void close_node() {
@@ -360,7 +386,8 @@ class App {
   uv_loop_t* loop_ = nullptr;
   std::unique_ptr<chord::net::ChatConsole> console_;
   std::vector<Endpoint> bootstrap_;
-  uv_timer_t join_timer_{}, quit_timer_{}, leave_timer_{};
+  uv_timer_t join_timer_{}, quit_timer_{}, leave_timer_{}, flush_timer_{};
+  std::uint64_t flush_deadline_ = 0;
   std::vector<uv_timer_t*> timers_;
   uv_signal_t sigint_{}, sigterm_{};
   uv_tty_t tty_{};
@@ -369,7 +396,7 @@ class App {
   uv_fs_t file_request_{};
   char read_buffer_[4096];
   std::string partial_;
-  std::vector<std::string> lines_;
+  std::deque<std::string> lines_;  // read, not yet run (queued until registered)
   bool joined_ = false, ready_ = false, input_done_ = false, quitting_ = false, closing_ = false;
   std::uint64_t quit_deadline_ = 0;
   int exit_code_ = 0;
