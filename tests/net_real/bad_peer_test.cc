@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "core/codec.h"
@@ -148,8 +150,11 @@ TEST(BadPeers, GarbageOversizeStallsAndIdleConnectionsDoNotHurtAGoodClient) {
   getrlimit(RLIMIT_NOFILE, &files);
   files.rlim_cur = std::max<rlim_t>(files.rlim_cur, std::min<rlim_t>(files.rlim_max, 4096));
   setrlimit(RLIMIT_NOFILE, &files);
-  ASSERT_GE(files.rlim_cur, 2200u) << "needs 2,200 file descriptors (1,000 idle connections "
-                                      "on both sides)";
+  if (files.rlim_cur < 2200) {  // 1,000 idle connections, counted on both sides
+    const bool ci = std::getenv("CI") != nullptr && std::string(std::getenv("CI")) == "true";
+    if (ci) FAIL() << "needs 2,200 file descriptors; the hard limit is " << files.rlim_max;
+    GTEST_SKIP() << "needs 2,200 file descriptors; the hard limit is " << files.rlim_max;
+  }
   NetConfig net;
   net.listen = Endpoint::ipv4({127, 0, 0, 1}, 0);
   net.stall_timeout = 1s;         // short, so the test waits little
@@ -193,8 +198,19 @@ TEST(BadPeers, GarbageOversizeStallsAndIdleConnectionsDoNotHurtAGoodClient) {
     ASSERT_GE(fd, 0) << "connection " << i;
     idle.push_back(fd);
   }
-  std::this_thread::sleep_for(200ms);  // let the node accept them all
+  // The node keeps them (it must not shed load by dropping them): none is closed now, and
+  // none once the good client has been measured.
+  auto still_open = [&idle] {
+    std::size_t open = 0;
+    for (const int fd : idle) {
+      pollfd p{fd, POLLIN | POLLRDHUP, 0};
+      if (poll(&p, 1, 0) == 0) ++open;  // nothing to read, no hang-up
+    }
+    return open;
+  };
+  EXPECT_EQ(still_open(), idle.size());
   const auto attacked = client.p99(1000);
+  EXPECT_EQ(still_open(), idle.size());
   for (const int fd : idle)
     close(fd);
   std::printf("[ bad peers ] ping p99: %lld us before, %lld us with 1,000 idle connections\n",
