@@ -63,7 +63,6 @@ void lookup_latency(benchmark::State& state) {
     network.node(from).on_lookup = nullptr;
     if (!result.ok()) state.SkipWithError("a lookup failed");
     micros.push_back(static_cast<double>(result.latency.count()));
-    if (result.latency.count() > 5000) std::fprintf(stderr, "slow: %lld us hops %d timeouts %d from %zu\n", static_cast<long long>(result.latency.count()), result.hops, result.timeouts, from);
     hops += result.hops;
     state.SetIterationTime(static_cast<double>(result.latency.count()) / 1e6);
   }

@@ -21,8 +21,8 @@
 #include <variant>
 #include <vector>
 
-#include "net_sim/distribution.h"
 #include "core/json_writer.h"
+#include "net_sim/distribution.h"
 #include "net_sim/simulator.h"
 
 namespace chord::sim {
