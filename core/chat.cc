@@ -90,6 +90,8 @@ Result<std::string> ChatService::start_user(std::string_view username) {
   handle_ = handle;
   owner_token_ = runtime_.random() | 1;
   registered_ = false;
+  failure_reported_ = false;
+  registering_since_ = runtime_.now();
   version_ = 0;
   register_record(purpose_register);
   runtime_.set_timer(TimerKind::user_renew, runtime_.now() + config_.renew_period);
@@ -104,13 +106,22 @@ void ChatService::register_record(std::uint8_t purpose) {
   Record record{NodeId::hash_of(*handle_), owner_token_, version_,
                 static_cast<std::uint32_t>(lease.count()),
                 node_.chord().self().endpoint.to_string()};
-  if (!node_.start_tagged(DhtOperation::put, record, purpose, 0) && purpose == purpose_register) {
-    ChatEvent event;
-    event.kind = ChatEventKind::register_failed;
-    event.handle = *handle_;
-    event.status = DhtStatus::busy;
-    report(event);
+  if (!node_.start_tagged(DhtOperation::put, record, purpose, 0) && !registered_) {
+    registration_failed(DhtStatus::busy);
   }
+}
+
+// A failed attempt at the first registration (it is retried every retry_timeout).
+void ChatService::registration_failed(DhtStatus status) {
+  if (failure_reported_) return;
+  const bool may_pass = status == DhtStatus::busy || status == DhtStatus::not_responsible;
+  if (may_pass && runtime_.now() - registering_since_ < config_.register_patience) return;
+  failure_reported_ = true;
+  ChatEvent event;
+  event.kind = ChatEventKind::register_failed;
+  event.handle = *handle_;
+  event.status = status;
+  report(event);
 }
 
 void ChatService::end_user() {
@@ -426,8 +437,8 @@ void ChatService::handle_dht_done(std::uint8_t purpose, std::uint64_t context,
       if (!handle_) return;
       // The first registration that succeeds (the first attempt or a retry) is reported as
       // registered. Until then every failure is retried after retry_timeout, not a whole
-      // renew_period, and reported once (the first attempt's). A registered user's failed
-      // renewal is retried at the next period.
+      // renew_period, and reported once (registration_failed says when). A registered
+      // user's failed renewal is retried at the next period.
       ChatEvent event;
       event.handle = *handle_;
       event.status = result.status;
@@ -440,10 +451,7 @@ void ChatService::handle_dht_done(std::uint8_t purpose, std::uint64_t context,
       }
       if (registered_) return;
       runtime_.set_timer(TimerKind::user_renew, runtime_.now() + config_.retry_timeout);
-      if (purpose == purpose_register) {
-        event.kind = ChatEventKind::register_failed;
-        report(event);
-      }
+      registration_failed(result.status);
       return;
     }
     case purpose_unregister:

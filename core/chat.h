@@ -37,6 +37,10 @@ struct ChatConfig {
   Duration register_lease = std::chrono::seconds(60);
   Duration renew_period = std::chrono::seconds(20);
   Duration retry_timeout = std::chrono::seconds(1);
+  // A user's first registration is retried until it succeeds; a refusal that may pass (no
+  // answer, the ring settling after joins) is reported only once it has lasted this long.
+  // A definite refusal (the name is held by another session, the store is full) at once.
+  Duration register_patience = std::chrono::seconds(10);
   std::uint32_t retries_max = 5;  // rounds without progress before a chat gives up
   std::uint32_t window = 16;      // texts in flight per chat
   std::uint32_t queue_max = 256;  // texts waiting per chat; more are refused
@@ -126,6 +130,7 @@ class ChatService {
   void heard(Chat& chat);
   void become_open(Chat& chat);
   void register_record(std::uint8_t purpose);
+  void registration_failed(DhtStatus status);
   std::string new_id();
 
   const ChatConfig& config_;
@@ -134,7 +139,9 @@ class ChatService {
   std::optional<std::string> handle_;
   std::uint64_t owner_token_ = 0;
   std::uint64_t version_ = 0;
-  bool registered_ = false;  // a registration (first attempt or renewal) has succeeded
+  bool registered_ = false;        // a registration (first attempt or renewal) has succeeded
+  bool failure_reported_ = false;  // register_failed said, once per user session
+  Time registering_since_;
   std::vector<Chat> chats_;
   std::map<std::uint64_t, std::string> finding_;  // find_user requests in progress
   std::uint64_t next_find_ = 1;

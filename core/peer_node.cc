@@ -18,6 +18,7 @@ const char* validate(const NodeConfig& config) {
   if (dht.lease_sweep_period <= Duration(0)) return "dht.lease_sweep_period must be positive";
   if (dht.request_timeout <= Duration(0)) return "dht.request_timeout must be positive";
   if (dht.attempts_max < 1 || dht.attempts_max > 16) return "dht.attempts_max must be in [1, 16]";
+  if (dht.retry_backoff < Duration(0)) return "dht.retry_backoff must not be negative";
   if (dht.operations_max < 1) return "dht.operations_max must be at least 1";
   return nullptr;
 }
@@ -357,7 +358,14 @@ void PeerNode::on_operation_reply(const Endpoint& from, RequestId id, DhtStatus 
     if (operation.target.endpoint != from) return;  // not whom we asked: ignore
     operation.request_id = 0;
     if (status == DhtStatus::not_responsible || status == DhtStatus::busy) {
-      retry_or_finish(operation, status);
+      if (operation.reply_to || operation.attempts >= config_.dht.attempts_max) {
+        retry_or_finish(operation, status);
+        return;
+      }
+      // The ring is settling: look again after a pause rather than at once.
+      operation.retry_at =
+          runtime_.now() + config_.dht.retry_backoff * (1 << (operation.attempts - 1));
+      arm_deadlines();
       return;
     }
     finish(operation.id, status, value != nullptr ? *value : std::string(), lease_ms);
@@ -405,8 +413,10 @@ void PeerNode::finish(std::uint64_t operation_id, DhtStatus status, const std::s
 void PeerNode::expire_operations() {
   const Time now = runtime_.now();
   std::vector<std::uint64_t> late;
+  std::vector<std::uint64_t> due;
   for (const Operation& operation : operations_) {
     if (operation.request_id != 0 && operation.deadline <= now) late.push_back(operation.id);
+    if (operation.retry_at <= now) due.push_back(operation.id);
   }
   for (std::uint64_t id : late) {
     Operation* operation = find_operation(id);
@@ -414,12 +424,19 @@ void PeerNode::expire_operations() {
     operation->request_id = 0;
     retry_or_finish(*operation, DhtStatus::busy);  // the owner did not answer: look again
   }
+  for (std::uint64_t id : due) {
+    Operation* operation = find_operation(id);
+    if (operation == nullptr || operation->retry_at > now) continue;
+    operation->retry_at = Time::max();
+    attempt(*operation);
+  }
 }
 
 void PeerNode::arm_deadlines() {
   Time earliest = Time::max();
   for (const Operation& operation : operations_) {
     if (operation.request_id != 0) earliest = std::min(earliest, operation.deadline);
+    earliest = std::min(earliest, operation.retry_at);
   }
   if (earliest < armed_deadline_) {
     armed_deadline_ = earliest;

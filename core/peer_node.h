@@ -37,6 +37,10 @@ struct DhtConfig {
   Duration lease_sweep_period = std::chrono::seconds(1);
   Duration request_timeout = std::chrono::seconds(1);
   std::uint32_t attempts_max = 4;  // lookups one operation may take
+  // After an owner refuses (not responsible, not yet a member), the next attempt waits
+  // this long, doubled at each attempt (0.5, 1, 2 s): the ring is settling after joins, and
+  // asking again at once would meet the same stale successor lists.
+  Duration retry_backoff = std::chrono::milliseconds(500);
   Duration handover_grace = std::chrono::seconds(10);
   std::uint32_t operations_max = 256;  // operations in progress; more get queue_full
 };
@@ -112,7 +116,8 @@ class PeerNode {
     RequestId request_id = 0;     // the request in flight, or 0
     Peer target;                  // whom the request went to
     Time started;
-    Time deadline;  // of the request in flight
+    Time deadline;                // of the request in flight
+    Time retry_at = Time::max();  // the next attempt, after a refusal (retry_backoff)
     std::uint8_t attempts = 0;
     // A get this node forwards for a requester while it takes over a range (handover grace).
     std::optional<Endpoint> reply_to;
