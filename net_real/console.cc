@@ -149,6 +149,13 @@ void ChatConsole::start_user(std::string_view name) {
   if (!handle) error(std::string("cannot start the user session: ") + handle.error().detail);
 }
 
+std::optional<std::string> ChatConsole::current_chat() const {
+  if (!current_) return std::nullopt;
+  const auto it = chats_.find(*current_);
+  if (it == chats_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<std::uint64_t> ChatConsole::chat_with(std::string_view handle) const {
   for (const auto& [id, peer_handle] : chats_) {
     if (peer_handle == handle) return id;

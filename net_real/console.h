@@ -46,6 +46,8 @@ class ChatConsole {
   // them (bounded by the caller).
   std::uint64_t outstanding() const { return sent_ - delivered_ - failed_; }
   const std::optional<std::string>& handle() const { return peer_().chat().handle(); }
+  // NAME#ID of the chat plain lines go to, if any (the prompt shows it).
+  std::optional<std::string> current_chat() const;
 
  private:
   void send_text(std::uint64_t chat_id, std::string_view text);

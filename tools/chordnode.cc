@@ -7,7 +7,7 @@
 //
 // `chat` joins, registers NAME#id and reads commands (ChatConsole: /find, /chat, /msg, ...)
 // from stdin, one a line; end of input is a graceful /quit. `serve` is a headless node
-// (a bootstrap node on a LAN server, say). SIGINT and SIGTERM leave gracefully: the user's
+// (a bootstrap node on a LAN server, say). SIGINT, SIGTERM and SIGHUP leave gracefully: the user's
 // record is removed and the node's records are handed over first.
 //
 // Bootstrap endpoints come from --bootstrap, else the config file, else the built-in
@@ -17,10 +17,13 @@
 // answered. Nothing about users or messages is written anywhere but stdout; diagnostics go
 // to stderr with --verbose only. Exit codes: 0 done, 1 could not listen or join, 2 a bad
 // command line or config file.
+#include <langinfo.h>
+#include <unistd.h>
 #include <uv.h>
 #include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
+#include <clocale>
 #include <csignal>
 #include <cstdio>
 #include <deque>
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "net_real/console.h"
+#include "net_real/line_editor.h"
 #include "net_real/uv_node.h"
 
 namespace {
@@ -125,7 +129,11 @@ class App {
     }
     console_ = std::make_unique<chord::net::ChatConsole>(
         [this]() -> chord::PeerNode& { return node_.peer(); }, options_.json,
-        [](const std::string& line) {
+        [this](const std::string& line) {
+          if (editor_ && editor_->active()) {
+            editor_->print(line);  // above the line being typed
+            return;
+          }
           std::fputs(line.c_str(), stdout);
           std::fputc('\n', stdout);
           std::fflush(stdout);
@@ -169,6 +177,7 @@ class App {
   void wire_callbacks() {
     node_.on_chat = [this](const chord::ChatEvent& event) {
       console_->on_chat(event);
+      update_prompt();
       if (event.kind == chord::ChatEventKind::registered && !ready_) {
         ready_ = true;
         drain_input();
@@ -212,12 +221,15 @@ class App {
   }
 
   void watch_signals() {
-    for (uv_signal_t* signal : {&sigint_, &sigterm_}) {
+    // SIGHUP: the terminal went away (or a hang-up from a supervisor): leave gracefully too,
+    // rather than die as a crash the ring has to detect.
+    const std::pair<uv_signal_t*, int> signals[] = {
+        {&sigint_, SIGINT}, {&sigterm_, SIGTERM}, {&sighup_, SIGHUP}};
+    for (const auto& [signal, number] : signals) {
       uv_signal_init(loop_, signal);
       signal->data = this;
       uv_signal_start(
-          signal, [](uv_signal_t* s, int) { static_cast<App*>(s->data)->quit(false); },
-          signal == &sigint_ ? SIGINT : SIGTERM);
+          signal, [](uv_signal_t* s, int) { static_cast<App*>(s->data)->quit(false); }, number);
     }
   }
 
@@ -225,6 +237,7 @@ class App {
 
   void start_input() {
     const uv_handle_type type = uv_guess_handle(0);
+    if (type == UV_TTY && !options_.json && isatty(STDOUT_FILENO) != 0 && start_editor()) return;
     if (type == UV_FILE) {
       file_request_.data = this;
       read_file();
@@ -259,6 +272,48 @@ class App {
           app->take_input(buffer->base, static_cast<std::size_t>(count));
         });
     if (reading != 0) input_ended();
+  }
+
+  // A person at a terminal: line editing, and messages printed above the line being typed.
+  bool start_editor() {
+    use_utf8_characters();
+    editor_ = std::make_unique<chord::net::LineEditor>(
+        loop_, stdin, stdout,
+        [this](std::string line) {
+          if (lines_.size() < input_lines_max) lines_.push_back(std::move(line));
+          drain_input();
+          update_prompt();
+        },
+        [this] { input_ended(); });
+    if (!editor_->start()) {
+      editor_.reset();
+      return false;
+    }
+    update_prompt();
+    uv_signal_init(loop_, &sigwinch_);
+    sigwinch_.data = this;
+    uv_signal_start(
+        &sigwinch_,
+        [](uv_signal_t* s, int) {
+          App* app = static_cast<App*>(s->data);
+          if (app->editor_) app->editor_->resized();
+        },
+        SIGWINCH);
+    return true;
+  }
+
+  // The editor reads and shows UTF-8: the user's locale if it is UTF-8, else C.UTF-8.
+  static void use_utf8_characters() {
+    if (std::setlocale(LC_CTYPE, "") != nullptr && std::string(nl_langinfo(CODESET)) == "UTF-8")
+      return;
+    std::setlocale(LC_CTYPE, "C.UTF-8");
+  }
+
+  // The prompt names the chat plain lines go to.
+  void update_prompt() {
+    if (!editor_) return;
+    const auto chat = console_->current_chat();
+    editor_->set_prompt(chat ? *chat + "> " : "> ");
   }
 
   void read_file() {
@@ -323,6 +378,7 @@ class App {
     }
     quitting_ = true;
     if (input_ != nullptr) uv_read_stop(input_);
+    if (editor_) editor_->stop();  // the terminal as it was
     if (!joined_) {
       close_node();
       return;
@@ -374,10 +430,12 @@ class App {
         uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
       }
     }
-    for (uv_signal_t* signal : {&sigint_, &sigterm_}) {
+    for (uv_signal_t* signal : {&sigint_, &sigterm_, &sighup_}) {
       if (signal->data != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(signal), nullptr);
     }
     if (input_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(input_), nullptr);
+    if (editor_) editor_->stop();
+    if (sigwinch_.data != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(&sigwinch_), nullptr);
     node_.close([this] { uv_stop(loop_); });
   }
 
@@ -389,7 +447,8 @@ class App {
   uv_timer_t join_timer_{}, quit_timer_{}, leave_timer_{}, flush_timer_{};
   std::uint64_t flush_deadline_ = 0;
   std::vector<uv_timer_t*> timers_;
-  uv_signal_t sigint_{}, sigterm_{};
+  uv_signal_t sigint_{}, sigterm_{}, sighup_{}, sigwinch_{};
+  std::unique_ptr<chord::net::LineEditor> editor_;  // on a terminal
   uv_tty_t tty_{};
   uv_pipe_t pipe_{};
   uv_stream_t* input_ = nullptr;

@@ -9,6 +9,8 @@ packages=(
   g++ cmake ninja-build pkg-config git
   # libraries (see CMakeLists.txt)
   libuv1-dev libcereal-dev libssl-dev libbenchmark-dev libgtest-dev libcli11-dev libyaml-cpp-dev
+  # chordnode's line editor on a terminal (BSD licence; GNU readline would be GPL-3)
+  libedit-dev
   # the libFuzzer build (clang) of tests/fuzz
   clang libclang-rt-14-dev
   # network namespaces for the LAN test of net_real

@@ -71,6 +71,16 @@ class ChordnodeProcesses : public ::testing::Test {
     return process;
   }
 
+  // A chat user at a terminal (no --json): what a person sees.
+  Process& chat_on_terminal(const std::string& name, const std::string& bootstrap) {
+    processes_.push_back(
+        std::make_unique<Process>(std::vector<std::string>{CHORDNODE_BINARY, "chat", "--name", name,
+                                                           "--bootstrap", bootstrap},
+                                  (dir_ / (name + ".err")).string(), true));
+    EXPECT_TRUE(processes_.back()->started()) << name;
+    return *processes_.back();
+  }
+
   fs::path dir_;
   std::vector<std::unique_ptr<Process>> processes_;
   std::vector<Process*> serves_;
@@ -158,6 +168,85 @@ TEST_F(ChordnodeProcesses, ChatQuitCrashAndExpiryAcrossThreeServeNodes) {
     node->signal(SIGTERM);
     EXPECT_EQ(node->wait_exit(patience), 0);
   }
+}
+
+}  // namespace
+}  // namespace chord::testing
+
+namespace chord::testing {
+namespace {
+
+// NAME#ID as printed in "you are NAME#ID", whatever terminal codes follow it.
+std::string handle_in(const std::string& line, const std::string& name) {
+  const std::size_t start = line.find(name + "#");
+  if (start == std::string::npos) return {};
+  std::size_t end = start + name.size() + 1;
+  while (end < line.size() && std::isalnum(static_cast<unsigned char>(line[end])) != 0)
+    ++end;
+  return line.substr(start, end - start);
+}
+
+// What a terminal line leaves visible: the text after its last carriage return (the
+// editor returns to the line's start and clears it before printing over it), without
+// escape sequences.
+std::string visible(std::string line) {
+  while (!line.empty() && line.back() == '\r')
+    line.pop_back();
+  line = line.substr(line.rfind('\r') == std::string::npos ? 0 : line.rfind('\r') + 1);
+  std::string out;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '\x1b' && i + 1 < line.size() && line[i + 1] == '[') {
+      i += 2;
+      while (i < line.size() && std::isalpha(static_cast<unsigned char>(line[i])) == 0)
+        ++i;
+      continue;
+    }
+    out += line[i];
+  }
+  return out;
+}
+
+// The prompt on a terminal: a message from bob arrives while alice has half a line typed;
+// it prints on a line of its own and her half line is drawn again below it, under a prompt
+// naming the chat; she finishes the line and bob gets it whole. ^D at an empty prompt is a
+// graceful quit that restores the terminal and exits 0.
+TEST_F(ChordnodeProcesses, OnATerminalMessagesPrintAboveTheLineBeingTyped) {
+  const std::string s0 = serve("s0", {});
+  std::string bob_handle;
+  Process& bob = chat("bob", s0, bob_handle);
+  Process& alice = chat_on_terminal("alice", s0);
+  const auto you = alice.wait_for("you are alice#", patience);
+  ASSERT_TRUE(you.has_value()) << "alice did not register";
+  const std::string alice_handle = handle_in(*you, "alice");
+  ASSERT_EQ(alice_handle.size(), std::string("alice#").size() + 8) << *you;
+  ASSERT_TRUE(alice.wait_shown("> ", patience)) << "no prompt";
+
+  alice.write_line("/chat " + bob_handle);
+  ASSERT_TRUE(alice.wait_for("chat with " + bob_handle + " open", patience).has_value());
+  ASSERT_TRUE(bob.wait_for("\"opened\"", patience).has_value());
+  ASSERT_TRUE(alice.wait_shown(bob_handle + "> ", patience)) << "the prompt names the chat";
+
+  alice.write_raw("half");
+  ASSERT_TRUE(alice.wait_shown(bob_handle + "> half", patience)) << "typing is echoed";
+  bob.write_line("/msg " + alice_handle + " hello from bob");
+  const auto message = alice.wait_for("[" + bob_handle + "] hello from bob", patience);
+  ASSERT_TRUE(message.has_value());
+  EXPECT_EQ(visible(*message), "[" + bob_handle + "] hello from bob")
+      << "the message shows on a line of its own: " << *message;
+  EXPECT_TRUE(alice.wait_shown(bob_handle + "> half", patience))
+      << "the half-typed line is drawn again below the message";
+
+  alice.write_line(" done");
+  const auto got = bob.wait_for("\"message\"", patience);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(json_field(*got, "text"), "half done");
+  EXPECT_EQ(json_field(*got, "from"), alice_handle);
+
+  alice.write_raw("\x04");  // ^D at an empty prompt
+  EXPECT_EQ(alice.wait_exit(patience), 0);
+  const auto ended = bob.wait_for("\"ended\"", patience);
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_EQ(json_field(*ended, "handle"), alice_handle);
 }
 
 }  // namespace

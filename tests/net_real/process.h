@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -23,7 +24,15 @@ namespace chord::testing {
 class Process {
  public:
   // Starts `argv` (argv[0] looked up in PATH); its stderr goes to `stderr_path`.
-  Process(const std::vector<std::string>& argv, const std::string& stderr_path) {
+  // With `terminal`, stdin and stdout are instead one pseudo-terminal (80 columns), the
+  // child's controlling terminal in a session of its own: write_line types, and lines are
+  // what the terminal shows (escape sequences and carriage returns included).
+  Process(const std::vector<std::string>& argv, const std::string& stderr_path,
+          bool terminal = false) {
+    if (terminal) {
+      start_on_terminal(argv, stderr_path);
+      return;
+    }
     int in[2], out[2];
     // Close-on-exec: a later child must not hold this one's pipes (its stdin would never end).
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
@@ -47,6 +56,37 @@ class Process {
     stdout_ = out[0];
     fcntl(stdout_, F_SETFL, O_NONBLOCK);
   }
+  void start_on_terminal(const std::vector<std::string>& argv, const std::string& stderr_path) {
+    winsize size{};
+    size.ws_row = 24;
+    size.ws_col = 80;
+    int master = -1, slave = -1;
+    if (openpty(&master, &slave, nullptr, nullptr, &size) != 0) return;
+    fcntl(master, F_SETFD, FD_CLOEXEC);
+    const std::string slave_path = ptsname(master);
+    close(slave);  // the child opens it after setsid, which makes it its controlling terminal
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, slave_path.c_str(), O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&actions, STDIN_FILENO, STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::vector<char*> args;
+    for (const std::string& arg : argv)
+      args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawnp(&pid_, args[0], &actions, &attributes, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    stdin_ = master;
+    stdout_ = dup(master);
+    fcntl(stdout_, F_SETFD, FD_CLOEXEC);
+    fcntl(stdout_, F_SETFL, O_NONBLOCK);
+    terminal_ = true;
+  }
   ~Process() {
     if (pid_ > 0 && !exited_) {
       kill(pid_, SIGKILL);
@@ -61,8 +101,9 @@ class Process {
   bool started() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
 
-  void write_line(const std::string& line) {
-    const std::string text = line + "\n";
+  // A line of input: typed and ended with Enter (\r) on a terminal.
+  void write_line(const std::string& line) { write_raw(line + (terminal_ ? "\r" : "\n")); }
+  void write_raw(const std::string& text) {
     std::size_t done = 0;
     while (done < text.size()) {
       const ssize_t n = write(stdin_, text.data() + done, text.size() - done);
@@ -90,6 +131,22 @@ class Process {
     }
   }
   const std::vector<std::string>& lines() const { return lines_; }
+
+  // Whether `needle` shows in the output not yet taken by wait_for, the line still being
+  // written included (a prompt, a half-typed line), within `limit`. Takes nothing.
+  bool wait_shown(const std::string& needle, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      std::string shown;
+      for (std::size_t i = next_; i < lines_.size(); ++i)
+        shown += lines_[i] + "\n";
+      shown += partial_;
+      if (shown.find(needle) != std::string::npos) return true;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          end - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !read_some(left)) return false;
+    }
+  }
 
   void signal(int number) {
     if (pid_ > 0 && !exited_) kill(pid_, number);
@@ -137,6 +194,7 @@ class Process {
   bool exited_ = false;
   bool signalled_ = false;
   int stdin_ = -1, stdout_ = -1;
+  bool terminal_ = false;
   std::vector<std::string> lines_;
   std::size_t next_ = 0;
   std::string partial_;
