@@ -14,6 +14,9 @@ const char* validate(const ChordConfig& config) {
   if (config.jitter_fraction < 0.0 || config.jitter_fraction >= 1.0) {
     return "jitter_fraction must be in [0, 1)";
   }
+  if (config.quiet_backoff_max < 1 || config.quiet_backoff_max > 64) {
+    return "quiet_backoff_max must be in [1, 64]";
+  }
   if (config.rpc_timeout <= Duration(0)) return "rpc_timeout must be positive";
   if (config.lookup_timeout < config.rpc_timeout) return "lookup_timeout below rpc_timeout";
   if (config.lookup_hops_max < 1 || config.lookup_hops_max > 250) {

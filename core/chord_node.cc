@@ -1,6 +1,7 @@
 #include "core/chord_node.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/overloaded.h"
 #include "core/ring_interval.h"
@@ -166,7 +167,19 @@ void ChordNode::schedule(TimerKind kind, Duration period) {
 }
 
 void ChordNode::stabilize() {
-  schedule(TimerKind::stabilize, config_.stabilize_period);
+  update_backoff();
+  if (backoff_ > 1) {
+    // Backed off: ping and fix_fingers run in the same wakeup as the next stabilize round,
+    // and check_ring at the same factor; an idle node wakes once a period, not three times.
+    const Time next =
+        runtime_.now() +
+        jittered(runtime_, maintenance_period(config_.stabilize_period), config_.jitter_fraction);
+    runtime_.set_timer(TimerKind::stabilize, next);
+    runtime_.set_timer(TimerKind::ping_predecessor, next);
+    if (!building_fingers_) runtime_.set_timer(TimerKind::fix_fingers, next);
+  } else {
+    schedule(TimerKind::stabilize, config_.stabilize_period);
+  }
   if (maintenance_paused_ || state_query_pending_) return;
   if (successors_.empty()) {
     // Alone: our successor is ourselves, whose predecessor is ours (a node that notified
@@ -175,6 +188,48 @@ void ChordNode::stabilize() {
     return;
   }
   query_state(successors_.front(), RpcKind::stabilize_successor);
+}
+
+// A quiet round (nothing changed since the last, no failure seen) doubles the factor up to
+// quiet_backoff_max; anything else resets it. With the default of 1 this draws nothing and
+// changes nothing.
+void ChordNode::update_backoff() {
+  if (config_.quiet_backoff_max <= 1) return;
+  const std::uint64_t view = view_hash();
+  const bool quiet = view == view_hash_ && !disturbed_;
+  view_hash_ = view;
+  disturbed_ = false;
+  const std::uint32_t doubled = std::min<std::uint32_t>(backoff_ * 2u, config_.quiet_backoff_max);
+  backoff_ = static_cast<std::uint8_t>(quiet ? doubled : 1u);
+}
+
+// A change or failure: maintenance at the base periods from now on, and the rounds already
+// scheduled further out brought forward.
+void ChordNode::disturb() {
+  disturbed_ = true;
+  if (backoff_ <= 1 || phase_ != Phase::member) return;
+  backoff_ = 1;
+  schedule(TimerKind::stabilize, config_.stabilize_period);
+  schedule(TimerKind::ping_predecessor, config_.ping_predecessor_period);
+  if (!building_fingers_) schedule(TimerKind::fix_fingers, config_.fix_fingers_period);
+  if (config_.check_ring_period > Duration(0)) {
+    schedule(TimerKind::check_ring, config_.check_ring_period);
+  }
+}
+
+std::uint64_t ChordNode::view_hash() const {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a over the ids' first words
+  auto mix = [&](const NodeId& id) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, id.bytes().data(), sizeof word);
+    hash = (hash ^ word) * 0x100000001b3ULL;
+  };
+  if (predecessor_) mix(predecessor_->id);
+  for (const Peer& peer : successors_)
+    mix(peer.id);
+  for (const Peer& peer : fingers_.entries())
+    mix(peer.id);
+  return hash;
 }
 
 void ChordNode::query_state(const Peer& target, RpcKind kind, const Peer& subject) {
@@ -190,6 +245,32 @@ void ChordNode::finish_stabilize() {
 void ChordNode::adopt_successor_list(const Peer& head, const SuccessorList& list) {
   if (head.id == self_.id) return;
   const std::size_t length = config_.successor_list_length;
+  const std::uint64_t before = config_.quiet_backoff_max > 1 ? view_hash() : 0;
+  adopt_list_entries(head, list, length);
+  // Our predecessor copies our list: with backed-off periods, a change would crawl back one
+  // long period per node, so tell it to look now (it tells its own, and so on, r deep).
+  if (config_.quiet_backoff_max > 1 && view_hash() != before) {
+    disturb();
+    if (predecessor_ && predecessor_->id != self_.id) {
+      runtime_.send(predecessor_->endpoint, Nudge{self_.id});
+    }
+  }
+}
+
+void ChordNode::on_nudge(const Nudge& nudge) {
+  if (phase_ != Phase::member || config_.quiet_backoff_max <= 1) return;
+  const auto head = successor();
+  const bool from_successor_list =
+      std::any_of(successors_.begin(), successors_.end(),
+                  [&](const Peer& peer) { return peer.id == nudge.sender_id; });
+  const bool closer = head && in_open(self_.id, nudge.sender_id, head->id);
+  if (!from_successor_list && !closer) return;
+  disturb();
+  if (!state_query_pending_) runtime_.set_timer(TimerKind::stabilize, runtime_.now());
+}
+
+void ChordNode::adopt_list_entries(const Peer& head, const SuccessorList& list,
+                                   std::size_t length) {
   successors_.clear();
   successors_.push_back(head);
   for (const Peer& peer : list) {
@@ -204,7 +285,9 @@ void ChordNode::adopt_successor_list(const Peer& head, const SuccessorList& list
 
 void ChordNode::fix_fingers() {
   if (phase_ != Phase::member) return;
-  if (!building_fingers_) schedule(TimerKind::fix_fingers, config_.fix_fingers_period);
+  if (!building_fingers_) {
+    schedule(TimerKind::fix_fingers, maintenance_period(config_.fix_fingers_period));
+  }
   if (maintenance_paused_) return;
   // One finger per period, except in the first round after joining, which chains its
   // lookups until the round is done. A lookup answered locally completes inside
@@ -226,7 +309,7 @@ void ChordNode::fix_fingers() {
 }
 
 void ChordNode::check_ring() {
-  schedule(TimerKind::check_ring, config_.check_ring_period);
+  schedule(TimerKind::check_ring, maintenance_period(config_.check_ring_period));
   if (maintenance_paused_) return;
   // Look our own id up through a peer outside our routing state; if its ring names a closer
   // successor than ours, the rings differ (a healed partition) or we missed a node.
@@ -253,7 +336,7 @@ void ChordNode::on_timer(TimerKind kind) {
       return;
     case TimerKind::ping_predecessor:
       if (phase_ != Phase::member) return;
-      schedule(TimerKind::ping_predecessor, config_.ping_predecessor_period);
+      schedule(TimerKind::ping_predecessor, maintenance_period(config_.ping_predecessor_period));
       if (maintenance_paused_ || !predecessor_) return;
       for (const PendingRpc& rpc : rpcs_) {
         if (rpc.kind == RpcKind::ping_predecessor) return;
@@ -285,29 +368,30 @@ void ChordNode::on_timer(TimerKind kind) {
 
 void ChordNode::on_message(const Endpoint& from, const Message& message) {
   if (phase_ == Phase::left || phase_ == Phase::idle) return;
-  std::visit(
-      Overloaded{
-          [&](const FindSuccessorRequest& m) { on_find_successor(from, m); },
-          [&](const GetStateRequest& m) { on_get_state(from, m); },
-          [&](const Notify& m) { on_notify(from, m); }, [&](const Leave& m) { on_leave(from, m); },
-          [&](const Ping& m) {
-            // Pure liveness: answered at once, but only by a ring member, so a node
-            // that restarted with the same id is not mistaken for its old self.
-            if (phase_ == Phase::member) runtime_.send(from, Pong{m.request_id});
-          },
-          [&](const FindSuccessorReply& m) {
-            if (auto rpc = take_rpc(m.request_id, from, ReplyType::find_successor))
-              on_lookup_reply(*rpc, m);
-          },
-          [&](const GetStateReply& m) {
-            if (auto rpc = take_rpc(m.request_id, from, ReplyType::state)) on_state_reply(*rpc, m);
-          },
-          [&](const Pong& m) {
-            if (auto rpc = take_rpc(m.request_id, from, ReplyType::pong)) on_pong(*rpc);
-          },
-          [&](const auto&) {},  // DHT and chat messages are not the ring's business
-      },
-      message);
+  std::visit(Overloaded{
+                 [&](const FindSuccessorRequest& m) { on_find_successor(from, m); },
+                 [&](const GetStateRequest& m) { on_get_state(from, m); },
+                 [&](const Notify& m) { on_notify(from, m); },
+                 [&](const Leave& m) { on_leave(from, m); }, [&](const Nudge& m) { on_nudge(m); },
+                 [&](const Ping& m) {
+                   // Pure liveness: answered at once, but only by a ring member, so a node
+                   // that restarted with the same id is not mistaken for its old self.
+                   if (phase_ == Phase::member) runtime_.send(from, Pong{m.request_id});
+                 },
+                 [&](const FindSuccessorReply& m) {
+                   if (auto rpc = take_rpc(m.request_id, from, ReplyType::find_successor))
+                     on_lookup_reply(*rpc, m);
+                 },
+                 [&](const GetStateReply& m) {
+                   if (auto rpc = take_rpc(m.request_id, from, ReplyType::state))
+                     on_state_reply(*rpc, m);
+                 },
+                 [&](const Pong& m) {
+                   if (auto rpc = take_rpc(m.request_id, from, ReplyType::pong)) on_pong(*rpc);
+                 },
+                 [&](const auto&) {},  // DHT and chat messages are not the ring's business
+             },
+             message);
 }
 
 void ChordNode::on_find_successor(const Endpoint& from, const FindSuccessorRequest& request) {
@@ -337,7 +421,13 @@ void ChordNode::on_notify(const Endpoint& from, const Notify& notify) {
   const Peer notifier{notify.sender_id, from};
   // rectify (Zave): the notifier is presumed live, since it just sent this.
   if (!predecessor_ || in_open(predecessor_->id, notifier.id, self_.id)) {
+    // A newcomer, most likely, between the old predecessor and us: the old one must now
+    // adopt it as its successor; with backed-off periods, tell it to look now.
+    if (predecessor_ && config_.quiet_backoff_max > 1) {
+      runtime_.send(predecessor_->endpoint, Nudge{self_.id});
+    }
     predecessor_ = notifier;
+    disturb();
     return;
   }
   if (predecessor_->id == notifier.id) {
@@ -353,6 +443,7 @@ void ChordNode::on_notify(const Endpoint& from, const Notify& notify) {
 void ChordNode::on_leave(const Endpoint& from, const Leave& leave) {
   if (phase_ != Phase::member || leave.sender_id == self_.id) return;
   const Peer leaver{leave.sender_id, from};
+  disturb();
   fingers_.remove(leaver.id);
   std::erase_if(remembered_, [&](const Peer& p) { return p.id == leaver.id; });
   if (predecessor_ && predecessor_->id == leaver.id) {
@@ -550,6 +641,7 @@ void ChordNode::on_pong(PendingRpc rpc) {
 }
 
 void ChordNode::on_rpc_timeout(const PendingRpc& rpc) {
+  disturb();  // someone may have failed
   switch (rpc.kind) {
     case RpcKind::stabilize_successor: {
       // StabilizeFromSuccessor, head dead: drop it and read the next one.

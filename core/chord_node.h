@@ -166,9 +166,23 @@ class ChordNode {
   void finish_stabilize();
   void query_state(const Peer& target, RpcKind kind, const Peer& subject = {});
   void adopt_successor_list(const Peer& head, const SuccessorList& list);
+  void adopt_list_entries(const Peer& head, const SuccessorList& list, std::size_t length);
+  void on_nudge(const Nudge& nudge);
   void check_ring();
   void fix_fingers();
   void schedule(TimerKind kind, Duration period);
+  // Adaptive maintenance (ChordConfig::quiet_backoff_max): `period` at the current factor;
+  // the factor after a stabilize round; back to the base periods after a change or failure.
+  Duration maintenance_period(Duration period) const { return period * backoff_; }
+
+ public:
+  // The maintenance periods' current factor: 1, or more in a quiet ring (quiet_backoff_max).
+  std::uint32_t backoff() const { return backoff_; }
+
+ private:
+  void update_backoff();
+  void disturb();
+  std::uint64_t view_hash() const;
 
   // Message handlers.
   void on_find_successor(const Endpoint& from, const FindSuccessorRequest& request);
@@ -218,6 +232,9 @@ class ChordNode {
   bool state_query_pending_ = false;  // our stabilize or join GetState awaits its answer
   bool building_fingers_ = false;     // the first fix_fingers round after joining
   bool in_fix_fingers_ = false;       // fix_fingers() is on the stack
+  std::uint8_t backoff_ = 1;          // maintenance periods' current factor (quiet_backoff_max)
+  bool disturbed_ = false;            // a change or failure since the last stabilize round
+  std::uint64_t view_hash_ = 0;       // predecessor, successors and fingers at that round
   std::uint8_t next_finger_ = id_bits - 1;
   std::uint8_t bootstrap_next_ = 0;
   std::uint8_t remembered_next_ = 0;

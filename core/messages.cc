@@ -27,7 +27,8 @@ constexpr std::array<const char*, std::variant_size_v<Message>> names = {"hello"
                                                                          "chat_open",
                                                                          "chat_text",
                                                                          "chat_close",
-                                                                         "chat_ack"};
+                                                                         "chat_ack",
+                                                                         "nudge"};
 }  // namespace
 
 const char* message_name(const Message& message) {

@@ -249,10 +249,20 @@ struct ChatAck {
 };
 
 // The variant index is the message type on the wire: append only.
+// Adaptive maintenance (ChordConfig::quiet_backoff_max): "stabilize now", sent to the
+// predecessor when the sender's successor list changed, and to the old predecessor when a
+// newcomer took its place, so the change reaches the nodes before it without waiting for
+// their backed-off periods. A hint, not answered; acted on only if the sender is in the
+// receiver's successor list or closer than its successor. Never sent with fixed periods.
+struct Nudge {
+  NodeId sender_id;
+  friend bool operator==(const Nudge&, const Nudge&) = default;
+};
+
 using Message = std::variant<Hello, FindSuccessorRequest, FindSuccessorReply, GetStateRequest,
                              GetStateReply, Notify, Ping, Pong, Leave, DhtPut, DhtPutReply, DhtGet,
                              DhtGetReply, DhtRemove, DhtRemoveReply, RecordTransfer,
-                             RecordTransferAck, ChatOpen, ChatText, ChatClose, ChatAck>;
+                             RecordTransferAck, ChatOpen, ChatText, ChatClose, ChatAck, Nudge>;
 
 // A short name per alternative ("find_successor_request"), for traces and tests.
 const char* message_name(const Message& message);

@@ -106,6 +106,11 @@ void PeerNode::on_notice(NodeNotice notice) {
 
 void PeerNode::after_input() {
   if (chord_.phase() != ChordNode::Phase::member) return;
+  if (chord_.backoff() < replicate_factor_) {
+    // The ring was disturbed: replicas may be missing, so replicate at the base period.
+    replicate_factor_ = 1;
+    runtime_.set_timer(TimerKind::replicate, runtime_.now() + config_.dht.replicate_period);
+  }
   const auto& predecessor = chord_.predecessor();
   if (!predecessor) return;  // keep the old one: a new one is compared with it
   if (last_predecessor_ && last_predecessor_->id == predecessor->id) return;
@@ -484,7 +489,11 @@ void PeerNode::complete_leave() {
 }
 
 void PeerNode::replicate() {
-  runtime_.set_timer(TimerKind::replicate, runtime_.now() + config_.dht.replicate_period);
+  // At the ring maintenance's factor: a quiet ring needs no repair (new records are copied
+  // when they are stored), and a disturbance brings the period back (after_input).
+  replicate_factor_ = chord_.backoff();
+  runtime_.set_timer(TimerKind::replicate,
+                     runtime_.now() + config_.dht.replicate_period * replicate_factor_);
   const auto& predecessor = chord_.predecessor();
   if (!predecessor) return;  // our range is not known: wait
   const auto successors = chord_.successors();

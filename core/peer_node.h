@@ -177,6 +177,7 @@ class PeerNode {
   std::optional<Peer> last_predecessor_;
   Time joined_at_{};
   Time armed_deadline_ = Time::max();
+  std::uint32_t replicate_factor_ = 1;  // the ring's backoff when replicate was last armed
 };
 
 }  // namespace chord

@@ -292,6 +292,10 @@ void serialize(Archive& archive, Notify& m) {
   archive(m.sender_id);
 }
 template <typename Archive>
+void serialize(Archive& archive, Nudge& m) {
+  archive(m.sender_id);
+}
+template <typename Archive>
 void serialize(Archive& archive, Ping& m) {
   archive(m.request_id);
 }

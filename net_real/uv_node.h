@@ -118,6 +118,8 @@ class UvNode {
   void drop(Connection& connection);  // closes it; its queued messages are lost
   void on_frame(Connection& connection, Message&& message);
   void housekeeping();
+  void arm_housekeeping(std::uint64_t delay_ms);
+  void housekeeping_soon();
   void handle_closed();
 
   static void on_accept(uv_stream_t* server, int status);

@@ -38,6 +38,7 @@ TrafficClass class_of(std::size_t type) {
     case variant_index<Message, GetStateRequest>():
     case variant_index<Message, GetStateReply>():
     case variant_index<Message, Notify>():
+    case variant_index<Message, Nudge>():
     case variant_index<Message, Ping>():
     case variant_index<Message, Pong>():
     case variant_index<Message, Leave>():

@@ -112,6 +112,9 @@ void read_chord(const YamlValue& value, ChordConfig& chord) {
     chord.check_ring_period = read_duration(*v);
   }
   if (const YamlValue* v = fields.take("jitter")) chord.jitter_fraction = read_real(*v, 0, 0.99);
+  if (const YamlValue* v = fields.take("quiet_backoff_max")) {
+    chord.quiet_backoff_max = static_cast<std::uint32_t>(read_count(*v, 1, 64));
+  }
   const YamlValue* rpc_timeout = fields.take("rpc_timeout");
   if (rpc_timeout) chord.rpc_timeout = positive_duration(*rpc_timeout);
   const YamlValue* lookup_timeout = fields.take("lookup_timeout");
@@ -564,6 +567,7 @@ void write_resolved(const Scenario& s, JsonWriter& json) {
       .field("ping_predecessor_period_s", seconds(chord.ping_predecessor_period))
       .field("check_ring_period_s", seconds(chord.check_ring_period))
       .field("jitter", chord.jitter_fraction)
+      .field("quiet_backoff_max", chord.quiet_backoff_max)
       .field("rpc_timeout_s", seconds(chord.rpc_timeout))
       .field("lookup_timeout_s", seconds(chord.lookup_timeout))
       .field("lookup_hops_max", chord.lookup_hops_max)

@@ -155,9 +155,14 @@ class App {
   }
 
  private:
-  // The protocol's defaults, but for the user record's lease (renewed every third of it).
+  // The protocol's defaults, but for the user record's lease (renewed every third of it)
+  // and adaptive maintenance: a quiet ring backs its 1 s periods off to 8 s, and returns to
+  // 1 s at the first change (ChordConfig::quiet_backoff_max), so an idle node costs little.
   static chord::NodeConfig node_config(const Options& options) {
     chord::NodeConfig config;
+    config.chord.quiet_backoff_max = 8;
+    // Expired records are never served (reads check the lease); the sweep only frees them.
+    config.dht.lease_sweep_period = std::chrono::seconds(30);
     const auto lease = std::chrono::duration_cast<chord::Duration>(
         std::chrono::duration<double>(options.record_lease_s));
     config.chat.register_lease = lease;

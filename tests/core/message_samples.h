@@ -161,6 +161,8 @@ inline Message sample_message(std::size_t index, SampleRandom& r) {
       return ChatClose{r.next(), r.next(), sample_enum<CloseReason>(r, 2)};
     case 20:
       return ChatAck{r.next(), r.next(), sample_enum<ChatStatus>(r, 3)};
+    case 21:
+      return Nudge{sample_id(r)};
     default:
       break;
   }
@@ -168,6 +170,6 @@ inline Message sample_message(std::size_t index, SampleRandom& r) {
 }
 
 inline constexpr std::size_t message_types = std::variant_size_v<Message>;
-static_assert(message_types == 21, "a new message type needs a case in sample_message");
+static_assert(message_types == 22, "a new message type needs a case in sample_message");
 
 }  // namespace chord::testing
