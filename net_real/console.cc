@@ -124,8 +124,7 @@ ChatConsole::ChatConsole(std::function<PeerNode&()> peer, bool json,
                          std::function<void(const std::string&)> print)
     : peer_(peer), json_(json), print_(std::move(print)) {}
 
-void ChatConsole::show(const char* event,
-                       std::initializer_list<std::pair<const char*, std::string>> fields,
+void ChatConsole::show(const char* event, std::initializer_list<Field> fields,
                        const std::string& text) {
   if (!json_) {
     print_(text);
@@ -133,8 +132,13 @@ void ChatConsole::show(const char* event,
   }
   JsonWriter line(false);
   line.begin_object().field("event", event);
-  for (const auto& [key, value] : fields)
-    line.field(key, value);
+  for (const Field& field : fields) {
+    if (field.is_number) {
+      line.field(field.key, field.number);
+    } else {
+      line.field(field.key, field.text);
+    }
+  }
   line.end_object();
   print_(line.str());
 }
@@ -283,17 +287,16 @@ void ChatConsole::on_chat(const ChatEvent& e) {
       return;
     case ChatEventKind::message: {
       const std::string text = printable(e.text);
-      show("message", {{"from", who}, {"seq", std::to_string(e.seq)}, {"text", text}},
-           "[" + who + "] " + text);
+      show("message", {{"from", who}, {"seq", e.seq}, {"text", text}}, "[" + who + "] " + text);
       return;
     }
     case ChatEventKind::delivered:
       ++delivered_;
-      if (json_) show("delivered", {{"to", who}, {"seq", std::to_string(e.seq)}}, "");
+      if (json_) show("delivered", {{"to", who}, {"seq", e.seq}}, "");
       return;
     case ChatEventKind::delivery_failed:
       ++failed_;
-      show("delivery_failed", {{"to", who}, {"seq", std::to_string(e.seq)}},
+      show("delivery_failed", {{"to", who}, {"seq", e.seq}},
            concat({"! message ", std::to_string(e.seq), " to ", who, " was not delivered"}));
       return;
     case ChatEventKind::ended:

@@ -51,8 +51,16 @@ class ChatConsole {
 
  private:
   void send_text(std::uint64_t chat_id, std::string_view text);
-  void show(const char* event, std::initializer_list<std::pair<const char*, std::string>> fields,
-            const std::string& text);
+  // One field of a JSON event: a string, or a number (sequence numbers).
+  struct Field {
+    Field(const char* k, std::string v) : key(k), text(std::move(v)) {}
+    Field(const char* k, std::uint64_t n) : key(k), number(n), is_number(true) {}
+    const char* key;
+    std::string text;
+    std::uint64_t number = 0;
+    bool is_number = false;
+  };
+  void show(const char* event, std::initializer_list<Field> fields, const std::string& text);
   void show_ring();
   void show_help();
   std::optional<std::uint64_t> chat_with(std::string_view handle) const;

@@ -82,7 +82,7 @@ TEST(ChatConsole, JsonLinesEscapeWhatPeersSend) {
   ring.console->on_chat(event);
   ASSERT_EQ(ring.lines.size(), 1u);
   EXPECT_EQ(ring.lines[0],
-            "{\"event\":\"message\",\"from\":\"eve#abcdefgh\",\"seq\":\"1\",\"text\":"
+            "{\"event\":\"message\",\"from\":\"eve#abcdefgh\",\"seq\":1,\"text\":"
             "\"\\\"quoted\\\" \xEF\xBF\xBD[31m\"}");
 }
 
