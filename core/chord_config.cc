@@ -23,6 +23,7 @@ const char* validate(const ChordConfig& config) {
     return "lookup_hops_max must be in [1, 250]";
   }
   if (config.join_retry_period <= Duration(0)) return "join_retry_period must be positive";
+  if (config.reform_after_rounds > 1000) return "reform_after_rounds over 1000";
   if (config.remembered_peers_max > 64) return "remembered_peers_max over 64";
   if (config.pending_rpcs_max < 8) return "pending_rpcs_max below 8";
   if (config.lookups_max < 4) return "lookups_max below 4";

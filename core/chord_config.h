@@ -39,6 +39,12 @@ struct ChordConfig {
   std::uint32_t lookup_hops_max = 48;
   // Wait before trying the bootstrap list again after a failed join.
   Duration join_retry_period = std::chrono::seconds(1);
+  // A node that was a member and lost every successor rejoins through remembered and
+  // bootstrap peers. If that many whole rounds fail (nobody anywhere is a member: a total
+  // outage, every node rejoining at once), it re-forms a ring from itself, and check_ring
+  // merges the rings that others re-form as they come back. 0: never (it keeps trying).
+  // A node that never was a member never starts a ring by itself.
+  std::uint32_t reform_after_rounds = 0;
 
   // Before a lookup reports an owner, ping it; if it does not answer, try the successors
   // the answer named after it. Without this a lookup can name a dead owner until

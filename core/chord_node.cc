@@ -66,11 +66,28 @@ void ChordNode::try_next_bootstrap() {
     if (start_lookup(self_.id, LookupPurpose::join, contact)) return;
   }
   runtime_.notice(NodeNotice::join_round_failed);
+  if (lost_ring_ && config_.reform_after_rounds > 0 &&
+      ++failed_join_rounds_ >= config_.reform_after_rounds) {
+    // Nobody we know is a member: re-form the ring from here. We keep the peers we
+    // remember, through which check_ring finds the rings the others re-form.
+    lost_ring_ = false;
+    failed_join_rounds_ = 0;
+    predecessor_.reset();
+    successors_.clear();
+    phase_ = Phase::member;
+    state_query_pending_ = false;
+    runtime_.notice(NodeNotice::reformed);
+    runtime_.notice(NodeNotice::joined);
+    start_timers(false);
+    return;
+  }
   schedule(TimerKind::join_retry, config_.join_retry_period);
 }
 
 void ChordNode::become_member() {
   phase_ = Phase::member;
+  lost_ring_ = false;
+  failed_join_rounds_ = 0;
   state_query_pending_ = false;
   runtime_.notice(NodeNotice::joined);
   start_timers(config_.build_fingers_on_join);
@@ -155,6 +172,8 @@ void ChordNode::lost_all_successors() {
   recovery_.clear();
   state_query_pending_ = false;
   building_fingers_ = false;
+  lost_ring_ = true;
+  failed_join_rounds_ = 0;
   runtime_.notice(NodeNotice::lost_ring);
   start_join_round();
 }
@@ -309,7 +328,10 @@ void ChordNode::fix_fingers() {
 }
 
 void ChordNode::check_ring() {
-  schedule(TimerKind::check_ring, maintenance_period(config_.check_ring_period));
+  // Alone (a re-formed ring, or cut off), this is the only way back: never backed off.
+  schedule(TimerKind::check_ring, successors_.empty()
+                                      ? config_.check_ring_period
+                                      : maintenance_period(config_.check_ring_period));
   if (maintenance_paused_) return;
   // Look our own id up through a peer outside our routing state; if its ring names a closer
   // successor than ours, the rings differ (a healed partition) or we missed a node.

@@ -229,12 +229,14 @@ class ChordNode {
   Peer self_;
   Phase phase_ = Phase::idle;
   bool maintenance_paused_ = false;
-  bool state_query_pending_ = false;  // our stabilize or join GetState awaits its answer
-  bool building_fingers_ = false;     // the first fix_fingers round after joining
-  bool in_fix_fingers_ = false;       // fix_fingers() is on the stack
-  std::uint8_t backoff_ = 1;          // maintenance periods' current factor (quiet_backoff_max)
-  bool disturbed_ = false;            // a change or failure since the last stabilize round
-  std::uint64_t view_hash_ = 0;       // predecessor, successors and fingers at that round
+  bool state_query_pending_ = false;      // our stabilize or join GetState awaits its answer
+  bool building_fingers_ = false;         // the first fix_fingers round after joining
+  bool in_fix_fingers_ = false;           // fix_fingers() is on the stack
+  bool lost_ring_ = false;                // joining again after losing the ring (may reform)
+  std::uint16_t failed_join_rounds_ = 0;  // since the ring was lost
+  std::uint8_t backoff_ = 1;              // maintenance periods' current factor (quiet_backoff_max)
+  bool disturbed_ = false;                // a change or failure since the last stabilize round
+  std::uint64_t view_hash_ = 0;           // predecessor, successors and fingers at that round
   std::uint8_t next_finger_ = id_bits - 1;
   std::uint8_t bootstrap_next_ = 0;
   std::uint8_t remembered_next_ = 0;

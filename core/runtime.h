@@ -125,6 +125,7 @@ enum class NodeNotice : std::uint8_t {
   join_round_failed,  // no bootstrap or remembered peer let it join; it retries later
   lost_ring,          // every successor died; it is rejoining
   left,               // left gracefully
+  reformed,           // after lost_ring, nobody let it rejoin: it re-formed a ring alone
 };
 
 class Runtime {

@@ -325,6 +325,11 @@ void ChatConsole::on_notice(NodeNotice notice) {
     case NodeNotice::left:
       show("left", {}, "left the ring");
       return;
+    case NodeNotice::reformed:
+      show("reformed", {},
+           "! no ring member answered: re-formed the ring from this node; it merges with "
+           "the others as they come back");
+      return;
     case NodeNotice::join_round_failed:
       return;  // the caller counts these against its join timeout
   }

@@ -115,6 +115,9 @@ void read_chord(const YamlValue& value, ChordConfig& chord) {
   if (const YamlValue* v = fields.take("quiet_backoff_max")) {
     chord.quiet_backoff_max = static_cast<std::uint32_t>(read_count(*v, 1, 64));
   }
+  if (const YamlValue* v = fields.take("reform_after_rounds")) {
+    chord.reform_after_rounds = static_cast<std::uint32_t>(read_count(*v, 0, 1000));
+  }
   const YamlValue* rpc_timeout = fields.take("rpc_timeout");
   if (rpc_timeout) chord.rpc_timeout = positive_duration(*rpc_timeout);
   const YamlValue* lookup_timeout = fields.take("lookup_timeout");
@@ -568,6 +571,7 @@ void write_resolved(const Scenario& s, JsonWriter& json) {
       .field("check_ring_period_s", seconds(chord.check_ring_period))
       .field("jitter", chord.jitter_fraction)
       .field("quiet_backoff_max", chord.quiet_backoff_max)
+      .field("reform_after_rounds", chord.reform_after_rounds)
       .field("rpc_timeout_s", seconds(chord.rpc_timeout))
       .field("lookup_timeout_s", seconds(chord.lookup_timeout))
       .field("lookup_hops_max", chord.lookup_hops_max)

@@ -161,6 +161,9 @@ class App {
   static chord::NodeConfig node_config(const Options& options) {
     chord::NodeConfig config;
     config.chord.quiet_backoff_max = 8;
+    // After a total outage (every node lost its ring and nobody lets anyone rejoin), former
+    // members re-form rings after 10 failed rounds and merge them; never on a first start.
+    config.chord.reform_after_rounds = 10;
     // Expired records are never served (reads check the lease); the sweep only frees them.
     config.dht.lease_sweep_period = std::chrono::seconds(30);
     const auto lease = std::chrono::duration_cast<chord::Duration>(

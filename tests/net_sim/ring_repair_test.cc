@@ -63,6 +63,51 @@ TEST(SimPartition, TwoHalvesMergeIntoOneCorrectRingAfterTheHeal) {
       std::chrono::duration<double>(*merged - healed).count());
 }
 
+// A total outage: every node cut off from every other for a minute, so each loses all its
+// successors and tries to rejoin through peers that are rejoining too. With
+// reform_after_rounds (chordnode's setting) each re-forms a ring of its own after a few
+// failed rounds, and check_ring merges them into one ideal ring once the network is back.
+// Without it nobody is a member again, ever: the test shows that too.
+RingHealth after_total_outage(std::uint32_t reform_after_rounds, Duration& merged_after) {
+  const std::uint64_t seed = 620;
+  SimConfig config = repair_config(seed);
+  config.chord.reform_after_rounds = reform_after_rounds;
+  Simulator sim(config);
+  SimRandom random(seed);
+  const std::size_t count = small_scale() ? 30 : 60;
+  const auto nodes = ideal_ring_with_bootstrap(sim, count, random);
+  sim.run_for(5s);
+  std::vector<std::uint8_t> groups(sim.node_count());
+  for (NodeIndex node : nodes)
+    groups[node] = static_cast<std::uint8_t>(node % 250);
+  sim.partition(groups);
+  sim.run_for(60s);
+  sim.heal();
+  const Time healed = sim.now();
+  const auto merged = sim.run_until_true(
+      [&] {
+        const RingHealth h = sim.health();
+        return h.members == count && h.rings == 1 && h.ideal();
+      },
+      1s, 600s);
+  merged_after = merged ? *merged - healed : Duration::max();
+  return sim.health();
+}
+
+TEST(SimPartition, AfterATotalOutageFormerMembersReformAndMergeIntoOneRing) {
+  Duration merged_after{};
+  const RingHealth reformed = after_total_outage(3, merged_after);
+  EXPECT_TRUE(reformed.ideal() && reformed.rings == 1)
+      << reformed.members << " members in " << reformed.rings << " rings";
+  EXPECT_TRUE(reformed.zave_invariants_hold());
+  std::printf(
+      "[ outage ] every node isolated 60 s: one ideal ring %.0f s after the network "
+      "is back\n",
+      std::chrono::duration<double>(merged_after).count());
+  const RingHealth stuck = after_total_outage(0, merged_after);
+  EXPECT_EQ(stuck.members, 0u) << "without re-forming, nobody is a member to rejoin through";
+}
+
 // Churn: Poisson joins and crashes. The fault injector never crashes a node whose death
 // would leave a live member with no live successor (Zave's OneLiveSuccessor is the
 // operating assumption: a choice of r and rates, not a protocol property).

@@ -122,8 +122,8 @@ TEST(Scenario, SetErrorsNameTheArgument) {
   EXPECT_EQ(parse_error("duration: 1m\n", {"chord.stabilise=1s"}),
             "--set chord.stabilise=1s: unknown key 'stabilise' in chord (known: "
             "successor_list_length, stabilize_period, fix_fingers_period, "
-            "ping_predecessor_period, check_ring_period, jitter, quiet_backoff_max, rpc_timeout, "
-            "lookup_timeout, "
+            "ping_predecessor_period, check_ring_period, jitter, quiet_backoff_max, "
+            "reform_after_rounds, rpc_timeout, lookup_timeout, "
             "lookup_hops_max, verify_owner, route_with_successor_list, build_fingers_on_join)");
   EXPECT_EQ(parse_error("duration: 1m\n", {"nodes.initial=-3"}),
             "--set nodes.initial=-3: must not be negative");
