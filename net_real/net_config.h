@@ -36,8 +36,9 @@ struct NetConfig {
   std::size_t peer_queued_bytes_max = 1u << 20;
   // An accepted connection must send its Hello within this.
   Duration first_frame_timeout = std::chrono::seconds(5);
-  // A frame must arrive whole within this of its first byte, or the connection is closed
-  // (a peer that stalls mid-frame, or trickles bytes to keep a buffer pinned).
+  // A frame must arrive whole within this of its first byte, and bytes we queued for a
+  // peer must start going out within this, or the connection is closed (a peer that stalls
+  // mid-frame, trickles bytes to keep a buffer pinned, or stops reading).
   Duration stall_timeout = std::chrono::seconds(10);
   // A connection with no traffic either way for this long is closed (reopened on demand).
   Duration idle_timeout = std::chrono::seconds(120);

@@ -88,7 +88,8 @@ struct UvNode::Connection {
   std::vector<std::uint8_t> pending;  // frames waiting for the connection to be ready
   std::size_t queued_bytes = 0;       // pending plus written and not yet completed
   Time opened, last_read, last_activity;
-  Time frame_began;  // when the decoder last went from empty to holding part of a frame
+  Time write_progress;  // when queued bytes last went out (or began to wait)
+  Time frame_began;     // when the decoder last went from empty to holding part of a frame
 
   explicit Connection(std::uint32_t frame_bytes_max) : decoder(frame_bytes_max) {}
 };
@@ -473,6 +474,10 @@ void UvNode::write(Connection& connection, std::vector<std::uint8_t> bytes) {
       bytes.erase(bytes.begin(), bytes.begin() + written);
     }
   }
+  if (connection.queued_bytes == 0) {
+    connection.write_progress = now_;  // from now on the peer must keep reading
+    housekeeping_soon();
+  }
   auto* request = new WriteRequest;
   request->bytes = std::move(bytes);
   request->connection = &connection;
@@ -494,6 +499,8 @@ void UvNode::on_write(uv_write_t* uv_request, int status) {
   auto* request = static_cast<WriteRequest*>(uv_request->data);
   Connection& connection = *request->connection;
   connection.queued_bytes -= request->bytes.size();
+  connection.node->refresh_now();
+  connection.write_progress = connection.node->now_;
   delete request;
   if (status != 0 && !connection.closing) connection.node->drop(connection);
 }
@@ -543,6 +550,8 @@ void UvNode::housekeeping() {
         // A frame must be whole within stall_timeout of its first byte: a trickle of
         // bytes cannot keep a large frame's buffer pinned.
         (c.decoder.buffered_bytes() > 0 && now_ - c.frame_began > net_config_.stall_timeout) ||
+        // A peer that stops reading cannot pin our queue either: writes must progress.
+        (c.queued_bytes > 0 && now_ - c.write_progress > net_config_.stall_timeout) ||
         (now_ - c.last_activity > net_config_.idle_timeout);
     if (timed_out) expired.push_back(connection.get());
   }
@@ -553,7 +562,8 @@ void UvNode::housekeeping() {
   bool busy = false;
   for (const auto& [id, connection] : connections_) {
     const Connection& c = *connection;
-    busy = busy || (!c.closing && (!c.ready || c.decoder.buffered_bytes() > 0));
+    busy =
+        busy || (!c.closing && (!c.ready || c.decoder.buffered_bytes() > 0 || c.queued_bytes > 0));
   }
   arm_housekeeping(busy ? housekeeping_busy_ms : housekeeping_quiet_ms);
 }

@@ -220,5 +220,46 @@ TEST(BadPeers, GarbageOversizeStallsAndIdleConnectionsDoNotHurtAGoodClient) {
   EXPECT_LE(attacked.count(), 2 * std::max<std::int64_t>(baseline.count(), 100));
 }
 
+// A peer that sends requests but never reads the answers: the answers pile up in the
+// kernel's buffers and then in our queue for it. Once nothing of that queue has gone out
+// for stall_timeout, the node closes the connection (it would otherwise hold the queue
+// until the idle timeout, which its own requests keep from ever coming), and a good
+// client is served throughout.
+TEST(BadPeers, APeerThatNeverReadsIsDisconnectedOnceItsQueueStalls) {
+  NetConfig net;
+  net.listen = Endpoint::ipv4({127, 0, 0, 1}, 0);
+  net.stall_timeout = 1s;
+  net.peer_queued_bytes_max = 64 * 1024;
+  NodeThread node(net);
+  Client good(node.port());
+  ASSERT_GE(good.ping(1).count(), 0);
+
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);  // fills up sooner
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(node.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  std::vector<std::uint8_t> frames;
+  encode_frame(Hello{Endpoint::ipv4({127, 0, 0, 1}, 10)}, frames);
+  send_all(fd, frames);
+  // 300,000 pings (4.5 MB): more answers than the kernel's buffers and our queue hold.
+  frames.clear();
+  for (std::uint64_t i = 0; i < 1000; ++i)
+    encode_frame(Ping{i}, frames);
+  for (int round = 0; round < 300; ++round) {
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, 2000) <= 0) break;  // the node stopped reading us: enough
+    send_all(fd, frames);
+  }
+  std::this_thread::sleep_for(3s);  // stall_timeout and a housekeeping round, without reading
+  EXPECT_GE(good.ping(2).count(), 0) << "the good client is still served";
+  // Read what was sent before the close: then the end of the stream.
+  EXPECT_TRUE(closed_by_node(fd, 10000ms)) << "the node kept a peer that never reads";
+  close(fd);
+}
+
 }  // namespace
 }  // namespace chord::net
