@@ -130,10 +130,15 @@ void PeerNode::after_input() {
 
 bool PeerNode::responsible_for(const NodeId& key) const {
   if (chord_.phase() != ChordNode::Phase::member) return false;
-  if (chord_.successors().empty()) return true;  // alone: every key
+  // A known predecessor bounds our range even while our successor list is still empty (the
+  // first node of a ring, before it adopts a successor, already has the joiner as its
+  // predecessor: it must not take the joiner's keys).
   const auto& predecessor = chord_.predecessor();
-  if (!predecessor) return true;  // not known yet: the lookup that sent it here decides
-  return in_open_closed(predecessor->id, key, chord_.self().id);
+  if (predecessor && predecessor->id != chord_.self().id) {
+    return in_open_closed(predecessor->id, key, chord_.self().id);
+  }
+  // Alone, or the predecessor not known yet: the lookup that sent the key here decides.
+  return true;
 }
 
 DhtStatus PeerNode::store_primary(const Record& record) {
@@ -326,6 +331,16 @@ void PeerNode::on_lookup_done(const LookupResult& result) {
     case DhtOperation::get: {
       const StoredRecord* stored = store_.get(operation->record.key, now);
       if (stored == nullptr) {
+        // As for a get from another node (on_get): we may have taken this range over
+        // moments ago, with its records still on their way; ask the successor that held it.
+        const auto successors = chord_.successors();
+        if (!operation->asked_successor && now - joined_at_ < config_.dht.handover_grace &&
+            !successors.empty() && successors.front().id != chord_.self().id) {
+          operation->asked_successor = true;
+          operation->target = successors.front();
+          send_operation_request(*operation);
+          return;
+        }
         finish(operation->id, DhtStatus::not_found);
         return;
       }
@@ -362,6 +377,10 @@ void PeerNode::on_operation_reply(const Endpoint& from, RequestId id, DhtStatus 
     if (operation.request_id != id || operation.request_id == 0) continue;
     if (operation.target.endpoint != from) return;  // not whom we asked: ignore
     operation.request_id = 0;
+    if (status == DhtStatus::not_responsible && operation.asked_successor) {
+      finish(operation.id, DhtStatus::not_found);  // the old holder has no copy either
+      return;
+    }
     if (status == DhtStatus::not_responsible || status == DhtStatus::busy) {
       if (operation.reply_to || operation.attempts >= config_.dht.attempts_max) {
         retry_or_finish(operation, status);

@@ -64,6 +64,9 @@ class PeerNode {
   ChordNode& chord() { return chord_; }
   const ChordNode& chord() const { return chord_; }
   const RecordStore& records() const { return store_; }
+  // Whether this node is the primary for `key`: (predecessor, self], or any key while it is
+  // alone or does not know its predecessor yet (then the lookup that sent the key decides).
+  bool responsible_for(const NodeId& key) const;
   ChatService& chat() { return chat_; }
 
   // Starts a DHT operation whose end goes back to the chat service with `purpose` and
@@ -116,8 +119,9 @@ class PeerNode {
     RequestId request_id = 0;     // the request in flight, or 0
     Peer target;                  // whom the request went to
     Time started;
-    Time deadline;                // of the request in flight
-    Time retry_at = Time::max();  // the next attempt, after a refusal (retry_backoff)
+    Time deadline;                 // of the request in flight
+    Time retry_at = Time::max();   // the next attempt, after a refusal (retry_backoff)
+    bool asked_successor = false;  // a get of a range we just took over: asked who held it
     std::uint8_t attempts = 0;
     // A get this node forwards for a requester while it takes over a range (handover grace).
     std::optional<Endpoint> reply_to;
@@ -137,7 +141,6 @@ class PeerNode {
   void on_transfer(const Endpoint& from, const RecordTransfer& transfer);
   DhtStatus store_primary(const Record& record);
   DhtStatus remove_primary(const NodeId& key, std::uint64_t owner);
-  bool responsible_for(const NodeId& key) const;
 
   // Operations run.
   Result<std::uint64_t> start(Operation operation);

@@ -298,6 +298,91 @@ TEST(SimDht, JoinsMoveRecordsAndGetsNeverMissDuringThem) {
   EXPECT_EQ(held_by_owner, records.size());
 }
 
+// The first node of a ring learns of the second as its predecessor (notify) before it
+// adopts it as successor. In that moment it must already refuse the second node's keys:
+// it used to take every key while its successor list was empty, and stored a user's record
+// the real owner never saw (chordnode: "not found" for a user registered a moment before).
+TEST(SimDht, AFirstNodeWithAPredecessorButNoSuccessorYetKeepsToItsRange) {
+  Simulator sim(dht_config(1410));
+  const NodeIndex first = sim.add_node();
+  sim.create_ring(first);
+  sim.run_for(1s);
+  const NodeIndex second = sim.add_node();
+  const NodeIndex via[] = {first};
+  sim.join(second, via);
+  bool seen = false;
+  for (int step = 0; step < 5000 && !seen; ++step) {
+    sim.run_for(1ms);
+    const ChordNode& chord = sim.peer(first)->chord();
+    seen = chord.predecessor().has_value() && chord.successors().empty();
+  }
+  ASSERT_TRUE(seen) << "the state under test did not occur";
+  // A key just at the second node's id is the second node's.
+  EXPECT_FALSE(sim.peer(first)->responsible_for(sim.id_of(second)));
+  EXPECT_TRUE(sim.peer(first)->responsible_for(sim.id_of(first)));
+}
+
+// The joining node's own gets, from the moment it is a member, for keys of the range it
+// takes over. Its records may still be on their way; a get it would answer itself then asks
+// the successor that held them, as it does for others' gets. (chordnode showed the race as
+// "not found" for a user registered a moment before, about once in ten runs of
+// ChordnodeProcesses under load; the simulator's timing has not reproduced it, so this
+// test checks the property, not the race.)
+TEST(SimDht, ANewOwnersOwnGetsFindRecordsStillBeingHandedOver) {
+  const std::uint64_t seed = 1420;
+  SCOPED_TRACE(replay_hint(seed));
+  // Latency spread wide (1-150 ms), so a hand-over can arrive after a lookup that names
+  // the new node as owner.
+  SimConfig config = uniform_latency_config(seed, 1ms, 150ms);
+  Simulator sim(config);
+  SimRandom random(seed);
+  auto nodes = ideal_ring(sim, 20);
+  sim.run_for(2s);
+  const auto records = put_records(sim, nodes, 400, 1ms, random);
+  DhtTally tally;
+  tally.attach(sim);
+  std::vector<std::tuple<NodeIndex, std::uint64_t, std::size_t>> ops;
+  for (int j = 0; j < 30; ++j) {
+    const NodeIndex node = sim.add_node();
+    const NodeIndex via[] = {nodes[random.uniform(nodes.size())]};
+    sim.join(node, via);
+    nodes.push_back(node);
+    ASSERT_TRUE(sim.run_until_true(
+        [&] {
+          return sim.peer(node) != nullptr &&
+                 sim.peer(node)->chord().phase() == ChordNode::Phase::member;
+        },
+        1ms, 30s));
+    // The moment it is a member, and 0.1, 0.3 and 0.6 s later: the new node asks for every
+    // record of the range it takes over (the oracle's).
+    std::vector<std::size_t> range;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (sim.oracle().owner_of(records[i].key).second == node) range.push_back(i);
+    }
+    for (int step = 0; step < 40; ++step) {
+      if (step != 0 && step != 2 && step != 6 && step != 12) {  // a few rounds, not a flood
+        sim.run_for(50ms);
+        continue;
+      }
+      for (std::size_t i : range) {
+        if (const auto op = sim.peer(node)->get(records[i].key)) ops.emplace_back(node, *op, i);
+      }
+      sim.run_for(50ms);
+    }
+  }
+  sim.run_for(10s);
+  std::size_t right = 0;
+  for (const auto& [node, op, index] : ops) {
+    const auto it = tally.results.find({node, op});
+    right +=
+        it != tally.results.end() && it->second.ok() && it->second.value == records[index].value
+            ? 1u
+            : 0u;
+  }
+  EXPECT_GT(ops.size(), 0u);
+  EXPECT_EQ(right, ops.size());
+}
+
 TEST(SimDht, RecordsOfACrashedOwnerExpireAndLiveOwnersRecordsDoNot) {
   const std::uint64_t seed = 1500;
   SCOPED_TRACE(replay_hint(seed));
