@@ -157,9 +157,13 @@ std::optional<std::string> UvNode::start() {
   }
   sockaddr_storage bound{};
   int length = sizeof bound;
-  uv_tcp_getsockname(&server_, reinterpret_cast<sockaddr*>(&bound), &length);
+  // libuv reports some bind errors (a busy port) only now, or at listen.
+  const int named = uv_tcp_getsockname(&server_, reinterpret_cast<sockaddr*>(&bound), &length);
   const std::optional<Endpoint> local = from_sockaddr(bound);
-  CHORD_ASSERT(local.has_value());
+  if (named != 0 || !local) {
+    return "cannot listen on " + net_config_.listen.to_string() + ": " +
+           uv_strerror(named != 0 ? named : UV_EINVAL);
+  }
   advertised_ = net_config_.advertise.is_set() ? net_config_.advertise : *local;
   if (advertised_.port == 0) advertised_.port = local->port;
   if (is_wildcard(advertised_)) {  // checked before listening: nobody may reach a half-built node

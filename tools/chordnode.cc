@@ -69,6 +69,16 @@ struct UsageError {
 
 Endpoint parse_endpoint(const std::string& text, const char* what) {
   const auto endpoint = Endpoint::parse(text);
+  const bool zone = text.find('%') != std::string::npos;
+  const bool link_local = endpoint && endpoint->family == chord::AddressFamily::ipv6 &&
+                          endpoint->address[0] == 0xfe && (endpoint->address[1] & 0xc0) == 0x80;
+  if (zone || link_local) {
+    // An endpoint is registered and passed around the ring; a zone (%eth0) means nothing on
+    // another machine.
+    throw UsageError{std::string(what) + " '" + text +
+                     "': link-local IPv6 (fe80::/10) needs a zone and is not supported; use "
+                     "a global or unique-local (fd00::/8) IPv6 address, or IPv4"};
+  }
   if (!endpoint) {
     throw UsageError{std::string(what) + " '" + text + "': " + endpoint.error().detail +
                      " (write HOST:PORT, like 192.168.1.20:4500 or [::1]:4500)"};
@@ -122,7 +132,10 @@ class App {
     join_timer_.data = this;
     timers_.push_back(&join_timer_);
     if (const auto error = node_.start()) {
-      std::fprintf(stderr, "chordnode: %s\n", error->c_str());
+      // What to do about it: for a port we cannot have, another port.
+      const bool port = error->rfind("cannot listen", 0) == 0;
+      std::fprintf(stderr, "chordnode: %s%s\n", error->c_str(),
+                   port ? " (choose another --listen HOST:PORT)" : "");
       close_node();
       uv_run(loop_, UV_RUN_DEFAULT);  // lets the node's handles close
       return exit_failed;
