@@ -149,6 +149,10 @@ DhtStatus PeerNode::store_primary(const Record& record) {
 
 DhtStatus PeerNode::remove_primary(const NodeId& key, std::uint64_t owner) {
   const DhtStatus status = store_.remove(key, owner, runtime_.now());
+  // Not the primary: our copy (a replica) is gone, but the requester must still reach the
+  // primary, which removes the record and tells every replica. Saying ok here left the
+  // primary's copy to be handed on and found after the user had quit.
+  if (status != DhtStatus::not_owner && !responsible_for(key)) return DhtStatus::not_responsible;
   // The replicas are told even when we had no copy (a hand-over may have been lost): a
   // replica must not bring a removed record back when it takes over.
   if (status != DhtStatus::not_owner && responsible_for(key)) forward_remove(key, owner);
@@ -169,12 +173,17 @@ void PeerNode::on_get(const Endpoint& from, const DhtGet& request) {
   DhtGetReply reply{request.request_id, DhtStatus::busy, 0, {}};
   const Time now = runtime_.now();
   if (chord_.phase() == ChordNode::Phase::member) {
-    if (const StoredRecord* stored = store_.get(request.key, now)) {
+    const bool responsible = responsible_for(request.key);
+    // Any copy we hold answers, a replica's too: availability first while the ring settles
+    // (the owner a lookup names may be a replica for a moment). Removals reach the primary
+    // and every replica (remove_primary), so a removed record is rarely left anywhere.
+    const StoredRecord* stored = store_.get(request.key, now);
+    if (stored != nullptr) {
       reply.status = DhtStatus::ok;
       reply.value = stored->value;
       reply.lease_ms = static_cast<std::uint32_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(stored->expires - now).count());
-    } else if (!responsible_for(request.key)) {
+    } else if (!responsible) {
       reply.status = DhtStatus::not_responsible;
     } else if (now - joined_at_ < config_.dht.handover_grace && !chord_.successors().empty() &&
                chord_.successors().front().endpoint != from &&
@@ -325,9 +334,15 @@ void PeerNode::on_lookup_done(const LookupResult& result) {
     case DhtOperation::put:
       finish(operation->id, store_primary(operation->record));
       return;
-    case DhtOperation::remove:
-      finish(operation->id, remove_primary(operation->record.key, operation->record.owner));
+    case DhtOperation::remove: {
+      const DhtStatus status = remove_primary(operation->record.key, operation->record.owner);
+      if (status == DhtStatus::not_responsible) {
+        refused(*operation, status);  // the lookup named us too early: look again
+        return;
+      }
+      finish(operation->id, status);
       return;
+    }
     case DhtOperation::get: {
       const StoredRecord* stored = store_.get(operation->record.key, now);
       if (stored == nullptr) {
@@ -382,19 +397,23 @@ void PeerNode::on_operation_reply(const Endpoint& from, RequestId id, DhtStatus 
       return;
     }
     if (status == DhtStatus::not_responsible || status == DhtStatus::busy) {
-      if (operation.reply_to || operation.attempts >= config_.dht.attempts_max) {
-        retry_or_finish(operation, status);
-        return;
-      }
-      // The ring is settling: look again after a pause rather than at once.
-      operation.retry_at =
-          runtime_.now() + config_.dht.retry_backoff * (1 << (operation.attempts - 1));
-      arm_deadlines();
+      refused(operation, status);
       return;
     }
     finish(operation.id, status, value != nullptr ? *value : std::string(), lease_ms);
     return;
   }
+}
+
+// The owner a lookup named refused (not responsible, not a member): the ring is settling,
+// so look again after a pause rather than at once.
+void PeerNode::refused(Operation& operation, DhtStatus status) {
+  if (operation.reply_to || operation.attempts >= config_.dht.attempts_max) {
+    retry_or_finish(operation, status);
+    return;
+  }
+  operation.retry_at = runtime_.now() + config_.dht.retry_backoff * (1 << (operation.attempts - 1));
+  arm_deadlines();
 }
 
 void PeerNode::retry_or_finish(Operation& operation, DhtStatus status) {

@@ -6,6 +6,8 @@
 #include <map>
 #include <vector>
 
+#include "core/peer_node.h"
+
 namespace chord {
 namespace {
 
@@ -266,6 +268,43 @@ TEST_F(ChordNodeTiming, LeftNodeAnswersNothing) {
   node.on_message(peer(45).endpoint, Ping{2});
   node.on_timer(TimerKind::stabilize);
   EXPECT_EQ(runtime.sent.size(), sent);
+}
+
+// A removal that reaches a node holding only a replica (a lookup named it as owner for a
+// moment) drops the replica but does not claim the record removed: the requester must go
+// on to the primary, which removes it and tells every replica. Saying ok left the
+// primary's copy alive, to be found after its user had quit (seen in ChordnodeProcesses).
+TEST(PeerNodeRemove, AReplicaHolderAnswersNotResponsibleAndDropsItsCopy) {
+  ScriptedRuntime runtime;
+  NodeConfig config;
+  PeerNode node(config, runtime, peer(50));
+  const Peer successors[] = {peer(60), peer(70)};
+  node.chord().install_state(peer(40), successors, {});
+  NodeId::Bytes bytes{};
+  bytes[0] = 55;  // (50, 60]: peer(60)'s key, of which we hold a replica
+  Record record{NodeId(bytes), 77, 1, 60000, "127.0.0.1:9"};
+  RecordTransfer replica{0, TransferKind::replica, {}};
+  replica.records.push_back(record);
+  node.on_message(peer(60).endpoint, replica);
+  ASSERT_NE(node.records().get(record.key, runtime.now()), nullptr);
+
+  node.on_message(peer(99).endpoint, DhtRemove{7, record.key, 77});
+  const auto [to, reply] = runtime.last<DhtRemoveReply>();
+  EXPECT_EQ(to, peer(99).endpoint);
+  EXPECT_EQ(reply.request_id, 7u);
+  EXPECT_EQ(reply.status, DhtStatus::not_responsible);
+  EXPECT_EQ(node.records().get(record.key, runtime.now()), nullptr) << "the replica is dropped";
+  EXPECT_EQ(runtime.count<DhtRemove>(), 0u) << "only the primary tells the replicas";
+
+  // The primary (a key in our own range, (40, 50]) removes and tells its replicas.
+  bytes[0] = 45;
+  Record own{NodeId(bytes), 78, 1, 60000, "127.0.0.1:9"};
+  RecordTransfer handover{0, TransferKind::handover, {}};
+  handover.records.push_back(own);
+  node.on_message(peer(40).endpoint, handover);
+  node.on_message(peer(99).endpoint, DhtRemove{8, own.key, 78});
+  EXPECT_EQ(runtime.last<DhtRemoveReply>().second.status, DhtStatus::ok);
+  EXPECT_EQ(runtime.count<DhtRemove>(), 2u) << "both successors are replicas";
 }
 
 }  // namespace
