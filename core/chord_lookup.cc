@@ -1,5 +1,6 @@
 // ChordNode, part two: lookups (iterative find_successor, owner verification, routing).
-// The class and its contract are in core/chord_node.h; ring maintenance is in chord_node.cc.
+// The class and its contract are in core/chord_node.h; ring maintenance is in
+// chord_maintenance.cc.
 #include <algorithm>
 
 #include "core/chord_node.h"

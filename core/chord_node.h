@@ -166,7 +166,6 @@ class ChordNode {
   void finish_stabilize();
   void query_state(const Peer& target, RpcKind kind, const Peer& subject = {});
   void adopt_successor_list(const Peer& head, const SuccessorList& list);
-  void adopt_list_entries(const Peer& head, const SuccessorList& list, std::size_t length);
   void on_nudge(const Nudge& nudge);
   void check_ring();
   void fix_fingers();
@@ -182,7 +181,8 @@ class ChordNode {
  private:
   void update_backoff();
   void disturb();
-  std::uint64_t view_hash() const;
+  std::uint64_t view_hash() const;        // predecessor, successors and fingers
+  std::uint64_t successors_hash() const;  // the successor list alone
 
   // Message handlers.
   void on_find_successor(const Endpoint& from, const FindSuccessorRequest& request);

@@ -141,6 +141,17 @@ bool PeerNode::responsible_for(const NodeId& key) const {
   return true;
 }
 
+// Within handover_grace of joining, the successor that held our range before us: its
+// records may still be on their way to us.
+std::optional<Peer> PeerNode::handover_source() const {
+  const auto successors = chord_.successors();
+  if (runtime_.now() - joined_at_ >= config_.dht.handover_grace || successors.empty() ||
+      successors.front().id == chord_.self().id) {
+    return std::nullopt;
+  }
+  return successors.front();
+}
+
 DhtStatus PeerNode::store_primary(const Record& record) {
   const DhtStatus status = store_.put(record, runtime_.now());
   if (status == DhtStatus::ok) replicate_one(record);
@@ -149,14 +160,14 @@ DhtStatus PeerNode::store_primary(const Record& record) {
 
 DhtStatus PeerNode::remove_primary(const NodeId& key, std::uint64_t owner) {
   const DhtStatus status = store_.remove(key, owner, runtime_.now());
+  if (status == DhtStatus::not_owner) return status;
   // Not the primary: our copy (a replica) is gone, but the requester must still reach the
   // primary, which removes the record and tells every replica. Saying ok here left the
   // primary's copy to be handed on and found after the user had quit.
-  if (status != DhtStatus::not_owner && !responsible_for(key)) return DhtStatus::not_responsible;
+  if (!responsible_for(key)) return DhtStatus::not_responsible;
   // The replicas are told even when we had no copy (a hand-over may have been lost): a
   // replica must not bring a removed record back when it takes over.
-  if (status != DhtStatus::not_owner && responsible_for(key)) forward_remove(key, owner);
-  if (status == DhtStatus::not_found && !responsible_for(key)) return DhtStatus::not_responsible;
+  forward_remove(key, owner);
   return status;
 }
 
@@ -185,8 +196,8 @@ void PeerNode::on_get(const Endpoint& from, const DhtGet& request) {
           std::chrono::duration_cast<std::chrono::milliseconds>(stored->expires - now).count());
     } else if (!responsible) {
       reply.status = DhtStatus::not_responsible;
-    } else if (now - joined_at_ < config_.dht.handover_grace && !chord_.successors().empty() &&
-               chord_.successors().front().endpoint != from &&
+    } else if (const auto holder = handover_source();
+               holder && holder->endpoint != from &&
                operations_.size() < config_.dht.operations_max) {
       // We took this range over moments ago and its records may still be on their way:
       // ask the successor that held it.
@@ -198,7 +209,7 @@ void PeerNode::on_get(const Endpoint& from, const DhtGet& request) {
       forward.attempts = static_cast<std::uint8_t>(config_.dht.attempts_max);  // no retries
       forward.reply_to = from;
       forward.reply_id = request.request_id;
-      forward.target = chord_.successors().front();
+      forward.target = *holder;
       operations_.push_back(forward);
       send_operation_request(operations_.back());
       return;
@@ -348,11 +359,10 @@ void PeerNode::on_lookup_done(const LookupResult& result) {
       if (stored == nullptr) {
         // As for a get from another node (on_get): we may have taken this range over
         // moments ago, with its records still on their way; ask the successor that held it.
-        const auto successors = chord_.successors();
-        if (!operation->asked_successor && now - joined_at_ < config_.dht.handover_grace &&
-            !successors.empty() && successors.front().id != chord_.self().id) {
+        const auto holder = handover_source();
+        if (!operation->asked_successor && holder) {
           operation->asked_successor = true;
-          operation->target = successors.front();
+          operation->target = *holder;
           send_operation_request(*operation);
           return;
         }

@@ -149,6 +149,7 @@ class PeerNode {
   void on_operation_reply(const Endpoint& from, RequestId id, DhtStatus status,
                           const std::string* value, std::uint32_t lease_ms);
   void refused(Operation& operation, DhtStatus status);
+  std::optional<Peer> handover_source() const;
   void retry_or_finish(Operation& operation, DhtStatus status);
   void finish(std::uint64_t operation_id, DhtStatus status, const std::string& value = {},
               std::uint32_t lease_ms = 0);

@@ -545,6 +545,7 @@ void UvNode::housekeeping() {
   if (closing_) return;
   refresh_now();
   std::vector<Connection*> expired;
+  bool busy = false;  // a connection left with a deadline closer than idle_timeout
   for (auto& [id, connection] : connections_) {
     const Connection& c = *connection;
     if (c.closing) continue;
@@ -557,17 +558,15 @@ void UvNode::housekeeping() {
         // A peer that stops reading cannot pin our queue either: writes must progress.
         (c.queued_bytes > 0 && now_ - c.write_progress > net_config_.stall_timeout) ||
         (now_ - c.last_activity > net_config_.idle_timeout);
-    if (timed_out) expired.push_back(connection.get());
+    if (timed_out) {
+      expired.push_back(connection.get());
+    } else {
+      busy = busy || !c.ready || c.decoder.buffered_bytes() > 0 || c.queued_bytes > 0;
+    }
   }
   for (Connection* connection : expired) {
     if (!connection->ready || connection->decoder.buffered_bytes() > 0) ++stats_.peers_dropped;
     drop(*connection);
-  }
-  bool busy = false;
-  for (const auto& [id, connection] : connections_) {
-    const Connection& c = *connection;
-    busy =
-        busy || (!c.closing && (!c.ready || c.decoder.buffered_bytes() > 0 || c.queued_bytes > 0));
   }
   arm_housekeeping(busy ? housekeeping_busy_ms : housekeeping_quiet_ms);
 }

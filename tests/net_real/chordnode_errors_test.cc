@@ -27,11 +27,7 @@ struct Outcome {
 
 class ChordnodeRefuses : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           numbered("chordnode_errors_", static_cast<std::uint64_t>(getpid()));
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = make_test_directory("chordnode_errors_"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   Outcome run(std::vector<std::string> args) {

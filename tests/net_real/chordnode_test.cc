@@ -20,11 +20,7 @@ constexpr auto patience = 30s;
 
 class ChordnodeProcesses : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           numbered("chordnode_test_", static_cast<std::uint64_t>(getpid()));
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = make_test_directory("chordnode_test_"); }
   void TearDown() override {
     if (HasFailure()) {  // what each process said on stderr, to see why
       for (const auto& entry : fs::directory_iterator(dir_)) {

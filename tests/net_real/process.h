@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -205,6 +206,14 @@ inline std::string numbered(const std::string& prefix, std::uint64_t n) {
   std::string text = prefix;
   text += std::to_string(n);
   return text;
+}
+
+// A fresh directory for one test process's files: TMPDIR/<prefix><pid>.
+inline std::filesystem::path make_test_directory(const std::string& prefix) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   numbered(prefix, static_cast<std::uint64_t>(getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 // The value of "key":"..." in a JSON line (chordnode --json prints strings only).
