@@ -25,6 +25,11 @@ DhtStatus RecordStore::put(const Record& record, Time now) {
     return DhtStatus::ok;
   }
   StoredRecord& stored = it->second;
+  if (stored.removed) {
+    if (stored.owner == record.owner) return DhtStatus::stale_version;  // put before remove
+    records_.erase(it);  // another owner takes the freed key
+    return put(record, now);
+  }
   if (stored.owner != record.owner) return DhtStatus::not_owner;
   if (record.version < stored.version) return DhtStatus::stale_version;
   stored.version = record.version;
@@ -35,15 +40,20 @@ DhtStatus RecordStore::put(const Record& record, Time now) {
 
 const StoredRecord* RecordStore::get(const NodeId& key, Time now) const {
   const auto it = records_.find(key);
-  if (it == records_.end() || it->second.expires <= now) return nullptr;
+  if (it == records_.end() || it->second.expires <= now || it->second.removed) return nullptr;
   return &it->second;
 }
 
 DhtStatus RecordStore::remove(const NodeId& key, std::uint64_t owner, Time now) {
   const auto it = records_.find(key);
-  if (it == records_.end() || it->second.expires <= now) return DhtStatus::not_found;
-  if (it->second.owner != owner) return DhtStatus::not_owner;
-  records_.erase(it);
+  if (it == records_.end() || it->second.expires <= now || it->second.removed) {
+    return DhtStatus::not_found;
+  }
+  StoredRecord& stored = it->second;
+  if (stored.owner != owner) return DhtStatus::not_owner;
+  stored.removed = true;
+  stored.value.clear();
+  stored.value.shrink_to_fit();
   return DhtStatus::ok;
 }
 

@@ -27,6 +27,10 @@ struct StoredRecord {
   std::uint64_t version = 0;
   Time expires;
   std::string value;
+  // A tombstone: removed by its owner, kept (without its value) until its lease would have
+  // run out, so a put of the same owner still in flight, or a replica's stale copy, cannot
+  // bring it back. Another owner may take the key at once.
+  bool removed = false;
 };
 
 class RecordStore {
@@ -42,7 +46,8 @@ class RecordStore {
   DhtStatus put(const Record& record, Time now);
   // The live record under `key`, or nullptr. The pointer lives until the next change.
   const StoredRecord* get(const NodeId& key, Time now) const;
-  // Removes `key` if `owner` owns it. Errors: not_found, not_owner.
+  // Removes `key` if `owner` owns it, leaving a tombstone that refuses that owner's puts
+  // (stale_version) until the lease ends. Errors: not_found, not_owner.
   DhtStatus remove(const NodeId& key, std::uint64_t owner, Time now);
   // Drops every record whose lease has run out; returns how many.
   std::size_t expire(Time now);
@@ -54,7 +59,7 @@ class RecordStore {
   // Removes the records with key in (from, to]; returns how many.
   std::size_t erase_in(const NodeId& from, const NodeId& to);
 
-  std::size_t size() const { return records_.size(); }
+  std::size_t size() const { return records_.size(); }  // tombstones included
   bool empty() const { return records_.empty(); }
 
  private:
@@ -68,7 +73,7 @@ template <typename F>
 void RecordStore::for_each_in(const NodeId& from, const NodeId& to, Time now, F&& f) const {
   auto visit = [&](auto begin, auto end) {
     for (auto it = begin; it != end; ++it) {
-      if (it->second.expires > now) f(to_wire(it->first, it->second, now));
+      if (it->second.expires > now && !it->second.removed) f(to_wire(it->first, it->second, now));
     }
   };
   if (from == to) {

@@ -54,6 +54,27 @@ TEST(RecordStore, OnlyTheOwnerRemoves) {
   EXPECT_EQ(store.get(key(5), t0), nullptr);
 }
 
+// A put of the owner that was in flight when it removed the record (a renewal), or a stale
+// replica's copy, arrives after the removal: it must not bring the record back.
+TEST(RecordStore, ARemovalLeavesATombstoneThatRefusesTheOwnersLaterPuts) {
+  RecordStore store(10, 64);
+  ASSERT_EQ(store.put(record(5, 1, 1, 60000, "a"), t0), DhtStatus::ok);
+  ASSERT_EQ(store.remove(key(5), 1, t0 + 1s), DhtStatus::ok);
+  EXPECT_EQ(store.put(record(5, 1, 2, 60000, "a"), t0 + 1s), DhtStatus::stale_version);
+  EXPECT_EQ(store.get(key(5), t0 + 2s), nullptr);
+  int visited = 0;
+  store.for_each_in(key(0), key(0), t0 + 2s, [&](const Record&) { ++visited; });
+  EXPECT_EQ(visited, 0) << "a tombstone is never handed over or replicated";
+  // Another owner may take the freed key at once.
+  EXPECT_EQ(store.put(record(5, 2, 1, 60000, "b"), t0 + 2s), DhtStatus::ok);
+  EXPECT_EQ(store.get(key(5), t0 + 2s)->value, "b");
+  // The tombstone goes when the lease it replaced would have ended.
+  ASSERT_EQ(store.put(record(6, 1, 1, 60000, "c"), t0), DhtStatus::ok);
+  ASSERT_EQ(store.remove(key(6), 1, t0), DhtStatus::ok);
+  EXPECT_EQ(store.expire(t0 + 62s), 2u);  // key 6's tombstone and owner 2's record
+  EXPECT_TRUE(store.empty());
+}
+
 TEST(RecordStore, LimitsGiveAClearStatus) {
   RecordStore store(2, 8);
   EXPECT_EQ(store.put(record(1, 1, 1, 1000, "123456789"), t0), DhtStatus::value_too_large);
