@@ -215,6 +215,28 @@ ChordNode::Lookup* ChordNode::find_lookup(std::uint64_t id) {
   return nullptr;
 }
 
+void ChordNode::finger_found(std::uint8_t index, const Peer& owner) {
+  fingers_.refresh(index, owner);
+  remember(owner);
+  // Lower fingers all fall on the successor once 2^(index-1) is within reach of it.
+  const auto head = successor();
+  const bool round_done = index == 0 || !head ||
+                          !(self_.id.distance_to(head->id) < NodeId().plus_power_of_two(index - 1));
+  if (round_done) {
+    // The fingers below all fall on the successor: install it, which also drops an old
+    // successor left between it and this finger (no target lands on that one any more).
+    if (head && index > 0) fingers_.refresh(index - 1u, *head);
+    next_finger_ = id_bits - 1;
+    if (building_fingers_) {
+      building_fingers_ = false;
+      schedule(TimerKind::fix_fingers, config_.fix_fingers_period);
+    }
+  } else {
+    next_finger_ = static_cast<std::uint8_t>(index - 1);
+    if (building_fingers_ && !in_fix_fingers_) fix_fingers();
+  }
+}
+
 void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, const Peer& owner) {
   const auto it = std::find_if(lookups_.begin(), lookups_.end(),
                                [&](const Lookup& l) { return l.id == lookup_id; });
@@ -225,6 +247,7 @@ void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, co
     return (rpc.kind == RpcKind::lookup_step || rpc.kind == RpcKind::lookup_verify) &&
            rpc.context == lookup_id;
   });
+  disarm_idle_deadlines();
 
   LookupResult result;
   result.lookup_id = lookup.id;
@@ -260,24 +283,7 @@ void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, co
         }
         return;
       }
-      fingers_.refresh(lookup.finger_index, owner);
-      remember(owner);
-      const std::size_t index = lookup.finger_index;
-      // Lower fingers all fall on the successor once 2^(index-1) is within reach of it.
-      const auto head = successor();
-      const bool round_done =
-          index == 0 || !head ||
-          !(self_.id.distance_to(head->id) < NodeId().plus_power_of_two(index - 1));
-      if (round_done) {
-        next_finger_ = id_bits - 1;
-        if (building_fingers_) {
-          building_fingers_ = false;
-          schedule(TimerKind::fix_fingers, config_.fix_fingers_period);
-        }
-      } else {
-        next_finger_ = static_cast<std::uint8_t>(index - 1);
-        if (building_fingers_ && !in_fix_fingers_) fix_fingers();
-      }
+      finger_found(lookup.finger_index, owner);
       return;
     }
     case LookupPurpose::check_ring: {

@@ -17,18 +17,25 @@ void ChordNode::schedule(TimerKind kind, Duration period) {
 }
 
 void ChordNode::stabilize() {
+  const std::uint32_t factor_before = backoff_;
   update_backoff();
-  if (backoff_ > 1) {
-    // Backed off: ping and fix_fingers run in the same wakeup as the next stabilize round,
-    // and check_ring at the same factor; an idle node wakes once a period, not three times.
-    const Time next =
-        runtime_.now() +
-        jittered(runtime_, maintenance_period(config_.stabilize_period), config_.jitter_fraction);
-    runtime_.set_timer(TimerKind::stabilize, next);
-    runtime_.set_timer(TimerKind::ping_predecessor, next);
-    if (!building_fingers_) runtime_.set_timer(TimerKind::fix_fingers, next);
+  const bool backed_off = backoff_ > 1;
+  if (backed_off) {
+    // Backed off: ping and fix_fingers run in this same wakeup, and check_ring at the same
+    // factor; an idle node wakes once a period, not three times.
+    schedule(TimerKind::stabilize, maintenance_period(config_.stabilize_period));
+    runtime_.cancel_timer(TimerKind::ping_predecessor);
+    if (!building_fingers_) runtime_.cancel_timer(TimerKind::fix_fingers);
   } else {
     schedule(TimerKind::stabilize, config_.stabilize_period);
+    if (factor_before > 1) {  // their own timers again (cancelled while backed off)
+      schedule(TimerKind::ping_predecessor, config_.ping_predecessor_period);
+      if (!building_fingers_) schedule(TimerKind::fix_fingers, config_.fix_fingers_period);
+    }
+  }
+  if (backed_off && !maintenance_paused_) {
+    ping_predecessor();
+    if (!building_fingers_) fix_fingers();  // reschedules itself only when not backed off
   }
   if (maintenance_paused_ || state_query_pending_) return;
   if (successors_.empty()) {
@@ -38,6 +45,21 @@ void ChordNode::stabilize() {
     return;
   }
   query_state(successors_.front(), RpcKind::stabilize_successor);
+}
+
+void ChordNode::ping_predecessor() {
+  if (!predecessor_) return;
+  // Economical: a predecessor we heard from within the last two rounds is alive (its
+  // stabilize reads our state every round of its own, which jitter makes up to 1.7 of
+  // ours), so the ping would tell nothing new.
+  if (economical() && heard_predecessor_ > 0) {
+    --heard_predecessor_;
+    return;
+  }
+  for (const PendingRpc& rpc : rpcs_) {
+    if (rpc.kind == RpcKind::ping_predecessor) return;
+  }
+  (void)send_request(*predecessor_, RpcKind::ping_predecessor, Ping{});
 }
 
 // A quiet round (nothing changed since the last, no failure seen) doubles the factor up to
@@ -97,8 +119,9 @@ void ChordNode::query_state(const Peer& target, RpcKind kind, const Peer& subjec
   (void)send_request(target, kind, GetStateRequest{}, 0, subject);
 }
 
-void ChordNode::finish_stabilize() {
+void ChordNode::finish_stabilize(const std::optional<Peer>& successor_predecessor) {
   state_query_pending_ = false;
+  if (economical() && successor_predecessor && successor_predecessor->id == self_.id) return;
   if (const auto head = successor()) runtime_.send(head->endpoint, Notify{self_.id});
 }
 
@@ -116,13 +139,27 @@ void ChordNode::adopt_successor_list(const Peer& head, const SuccessorList& list
     if (!in_open(successors_.back().id, peer.id, self_.id)) break;  // out of order: stop
     successors_.push_back(peer);
   }
-  // Our predecessor copies our list: with backed-off periods, a change would crawl back one
-  // long period per node, so tell it to look now (it tells its own, and so on, r deep).
-  if (config_.quiet_backoff_max > 1 && successors_hash() != before) {
-    disturb();
-    if (predecessor_ && predecessor_->id != self_.id) {
-      runtime_.send(predecessor_->endpoint, Nudge{self_.id});
-    }
+  if (config_.quiet_backoff_max > 1 && successors_hash() != before) successors_changed();
+}
+
+// Our predecessor copies our list: with backed-off periods, a change would crawl back one
+// long period per node, so tell it to look now (it tells its own, and so on, r deep).
+void ChordNode::successors_changed() {
+  if (!economical()) return;
+  disturb();
+  if (predecessor_ && predecessor_->id != self_.id) {
+    runtime_.send(predecessor_->endpoint, Nudge{self_.id});
+  }
+}
+
+void ChordNode::on_connection_lost(const Endpoint& peer) {
+  if (phase_ != Phase::member || maintenance_paused_) return;
+  if (predecessor_ && predecessor_->endpoint == peer) {
+    heard_predecessor_ = 0;
+    ping_predecessor();  // a timeout disturbs the ring: the base periods come back
+  }
+  if (!successors_.empty() && successors_.front().endpoint == peer && !state_query_pending_) {
+    query_state(successors_.front(), RpcKind::stabilize_successor);
   }
 }
 
@@ -140,16 +177,27 @@ void ChordNode::on_nudge(const Nudge& nudge) {
 
 void ChordNode::fix_fingers() {
   if (phase_ != Phase::member) return;
-  if (!building_fingers_) {
+  if (!building_fingers_ && backoff_ <= 1) {
     schedule(TimerKind::fix_fingers, maintenance_period(config_.fix_fingers_period));
   }
   if (maintenance_paused_) return;
   // One finger per period, except in the first round after joining, which chains its
-  // lookups until the round is done. A lookup answered locally completes inside
-  // start_lookup, so the chain is this bounded loop, never recursion.
+  // lookups until the round is done, and in economical mode, where fingers our successor
+  // list answers cost nothing. A lookup answered locally completes inside start_lookup,
+  // so the chain is this bounded loop, never recursion.
   for (std::size_t guard = 0; guard < id_bits; ++guard) {
     for (const Lookup& lookup : lookups_) {
       if (lookup.purpose == LookupPurpose::fix_finger) return;  // one at a time
+    }
+    if (economical()) {
+      if (const auto owner = finger_from_successor_list()) {
+        const std::uint8_t index = next_finger_;
+        in_fix_fingers_ = true;
+        finger_found(index, *owner);
+        in_fix_fingers_ = false;
+        if (next_finger_ == id_bits - 1 && !building_fingers_) return;  // the round is done
+        continue;
+      }
     }
     in_fix_fingers_ = true;
     const auto started = start_lookup(self_.id.plus_power_of_two(next_finger_),
@@ -163,11 +211,25 @@ void ChordNode::fix_fingers() {
   }
 }
 
+std::optional<Peer> ChordNode::finger_from_successor_list() const {
+  const NodeId target = self_.id.plus_power_of_two(next_finger_);
+  for (const Peer& peer : successors_) {
+    if (in_open_closed(self_.id, target, peer.id)) return peer;
+  }
+  // Our own range (predecessor, self]: the finger reaches round to ourselves.
+  if (predecessor_ && in_open_closed(predecessor_->id, target, self_.id)) return self_;
+  return std::nullopt;
+}
+
 void ChordNode::check_ring() {
   // Alone (a re-formed ring, or cut off), this is the only way back: never backed off.
-  schedule(TimerKind::check_ring, successors_.empty()
-                                      ? config_.check_ring_period
-                                      : maintenance_period(config_.check_ring_period));
+  // Backed off at most 8-fold: after a partition heals, a quiet ring still merges within
+  // minutes, whatever quiet_backoff_max.
+  constexpr std::uint32_t check_ring_backoff_max = 8;
+  schedule(TimerKind::check_ring,
+           successors_.empty() ? config_.check_ring_period
+                               : config_.check_ring_period *
+                                     std::min<std::uint32_t>(backoff_, check_ring_backoff_max));
   if (maintenance_paused_) return;
   // Look our own id up through a peer outside our routing state; if its ring names a closer
   // successor than ours, the rings differ (a healed partition) or we missed a node.
@@ -177,6 +239,14 @@ void ChordNode::check_ring() {
   const Endpoint contact = pick < remembered_.size() ? remembered_[pick].endpoint
                                                      : bootstrap_[pick - remembered_.size()];
   if (contact == self_.endpoint) return;
+  // Economical: a contact that is our predecessor or in our successor list is in our ring
+  // already; asking it tells nothing a stabilize round does not.
+  if (economical() && !successors_.empty()) {
+    const bool adjacent = (predecessor_ && predecessor_->endpoint == contact) ||
+                          std::any_of(successors_.begin(), successors_.end(),
+                                      [&](const Peer& peer) { return peer.endpoint == contact; });
+    if (adjacent) return;
+  }
   (void)start_lookup(self_.id, LookupPurpose::check_ring, contact);
 }
 

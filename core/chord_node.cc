@@ -192,11 +192,7 @@ void ChordNode::on_timer(TimerKind kind) {
     case TimerKind::ping_predecessor:
       if (phase_ != Phase::member) return;
       schedule(TimerKind::ping_predecessor, maintenance_period(config_.ping_predecessor_period));
-      if (maintenance_paused_ || !predecessor_) return;
-      for (const PendingRpc& rpc : rpcs_) {
-        if (rpc.kind == RpcKind::ping_predecessor) return;
-      }
-      (void)send_request(*predecessor_, RpcKind::ping_predecessor, Ping{});
+      if (!maintenance_paused_) ping_predecessor();
       return;
     case TimerKind::check_ring:
       if (phase_ == Phase::member) check_ring();
@@ -223,6 +219,7 @@ void ChordNode::on_timer(TimerKind kind) {
 
 void ChordNode::on_message(const Endpoint& from, const Message& message) {
   if (phase_ == Phase::left || phase_ == Phase::idle) return;
+  if (predecessor_ && predecessor_->endpoint == from) heard_predecessor_ = 2;
   std::visit(Overloaded{
                  [&](const FindSuccessorRequest& m) { on_find_successor(from, m); },
                  [&](const GetStateRequest& m) { on_get_state(from, m); },
@@ -326,6 +323,7 @@ void ChordNode::on_leave(const Endpoint& from, const Leave& leave) {
     return;
   }
   successors_.erase(place);
+  successors_changed();
   if (!was_head || state_query_pending_) return;
   // Close the ring at once: read the new head (or the leaver's successor) now.
   if (!successors_.empty()) {
@@ -359,7 +357,7 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
         query_state(*candidate, RpcKind::adopt_successor);  // StabilizeFromPredecessor
         return;
       }
-      finish_stabilize();
+      finish_stabilize(candidate);
       return;
     }
     case RpcKind::recover_successor:
@@ -521,7 +519,10 @@ void ChordNode::on_rpc_timeout(const PendingRpc& rpc) {
         recover_successor();
         return;
       }
-      if (was_head) successors_.erase(successors_.begin());
+      if (was_head) {
+        successors_.erase(successors_.begin());
+        successors_changed();  // the adoption that follows may find nothing more to change
+      }
       if (successors_.empty()) {
         finish_stabilize();
         return;

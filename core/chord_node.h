@@ -81,6 +81,12 @@ class ChordNode {
 
   void on_message(const Endpoint& from, const Message& message);
   void on_timer(TimerKind kind);
+  // A hint from a transport with connections: the one to `peer`, in use lately, ended
+  // without a goodbye (its process may have died: TCP tells at once what a backed-off
+  // ring's next round would find only a long period later). If it is our successor or
+  // predecessor, check it now; a live one answers and nothing changes. The simulator has
+  // no connections and never calls it.
+  void on_connection_lost(const Endpoint& peer);
 
   // ---- Observation (oracle, /ring) ----
 
@@ -163,12 +169,20 @@ class ChordNode {
   // more consecutive failures than r), and a finger reaches past it.
   void recover_successor();
   void stabilize();
-  void finish_stabilize();
+  // Notifies our successor, unless `successor_predecessor` (what it named as its
+  // predecessor) is already us and maintenance is economical (quiet_backoff_max > 1).
+  void finish_stabilize(const std::optional<Peer>& successor_predecessor = std::nullopt);
+  void ping_predecessor();
   void query_state(const Peer& target, RpcKind kind, const Peer& subject = {});
   void adopt_successor_list(const Peer& head, const SuccessorList& list);
   void on_nudge(const Nudge& nudge);
+  void successors_changed();  // economical: disturb, and nudge our predecessor
   void check_ring();
   void fix_fingers();
+  // A fix_fingers lookup for finger `index` named `owner`: refresh it, move to the next.
+  void finger_found(std::uint8_t index, const Peer& owner);
+  // Economical mode: the owner of finger next_finger_ when our successor list spans it.
+  std::optional<Peer> finger_from_successor_list() const;
   void schedule(TimerKind kind, Duration period);
   // Adaptive maintenance (ChordConfig::quiet_backoff_max): `period` at the current factor;
   // the factor after a stabilize round; back to the base periods after a change or failure.
@@ -181,6 +195,10 @@ class ChordNode {
  private:
   void update_backoff();
   void disturb();
+  // quiet_backoff_max > 1: also skip messages whose answer is already known (a Notify our
+  // successor does not need, a Ping to a predecessor just heard from, a finger lookup our
+  // successor list answers). Off by default, so the simulator runs the paper's protocol.
+  bool economical() const { return config_.quiet_backoff_max > 1; }
   std::uint64_t view_hash() const;        // predecessor, successors and fingers
   std::uint64_t successors_hash() const;  // the successor list alone
 
@@ -203,6 +221,7 @@ class ChordNode {
   std::optional<PendingRpc> take_rpc(RequestId id, const Endpoint& from, ReplyType type);
   void expire_deadlines();
   void arm_deadlines();
+  void disarm_idle_deadlines();
 
   // Lookups.
   Result<std::uint64_t> start_lookup(const NodeId& key, LookupPurpose purpose,
@@ -236,6 +255,7 @@ class ChordNode {
   std::uint16_t failed_join_rounds_ = 0;  // since the ring was lost
   std::uint8_t backoff_ = 1;              // maintenance periods' current factor (quiet_backoff_max)
   bool disturbed_ = false;                // a change or failure since the last stabilize round
+  std::uint8_t heard_predecessor_ = 0;    // rounds left in which a message from it counts
   std::uint64_t view_hash_ = 0;           // predecessor, successors and fingers at that round
   std::uint8_t next_finger_ = id_bits - 1;
   std::uint8_t bootstrap_next_ = 0;

@@ -41,6 +41,7 @@ std::optional<ChordNode::PendingRpc> ChordNode::take_rpc(RequestId id, const End
     if (it->target.endpoint != from || expected_reply(it->kind) != type) return std::nullopt;
     const PendingRpc rpc = *it;
     rpcs_.erase(it);
+    disarm_idle_deadlines();
     return rpc;
   }
   return std::nullopt;  // late (after its timeout), duplicate, or never asked: ignore
@@ -69,6 +70,14 @@ void ChordNode::arm_deadlines() {
     armed_deadline_ = earliest;
     runtime_.set_timer(TimerKind::deadlines, earliest);
   }
+}
+
+// Nothing left to time out: a timer that would fire for nothing is a wakeup an idle real
+// node pays for (and an event the simulator pays for).
+void ChordNode::disarm_idle_deadlines() {
+  if (!rpcs_.empty() || !lookups_.empty() || armed_deadline_ == Time::max()) return;
+  armed_deadline_ = Time::max();
+  runtime_.cancel_timer(TimerKind::deadlines);
 }
 
 void ChordNode::expire_deadlines() {

@@ -63,16 +63,23 @@ void PeerNode::on_message(const Endpoint& from, const Message& message) {
   after_input();
 }
 
+void PeerNode::on_connection_lost(const Endpoint& peer) {
+  chord_.on_connection_lost(peer);
+  after_input();
+}
+
 void PeerNode::on_timer(TimerKind kind) {
   const bool member = chord_.phase() == ChordNode::Phase::member;
   switch (kind) {
     case TimerKind::replicate:
+      replicate_armed_ = false;
       if (member) replicate();
       break;
     case TimerKind::lease_sweep:
+      sweep_armed_ = false;
       if (member) {
         store_.expire(runtime_.now());
-        runtime_.set_timer(TimerKind::lease_sweep, runtime_.now() + config_.dht.lease_sweep_period);
+        arm_store_timers();
       }
       break;
     case TimerKind::dht_deadlines:
@@ -95,11 +102,8 @@ void PeerNode::on_notice(NodeNotice notice) {
   if (notice == NodeNotice::joined) {
     joined_at_ = runtime_.now();
     last_predecessor_ = chord_.predecessor();
-    const auto period = static_cast<std::uint64_t>(config_.dht.replicate_period.count());
-    runtime_.set_timer(
-        TimerKind::replicate,
-        runtime_.now() + Duration(static_cast<std::int64_t>(uniform(runtime_, period))));
-    runtime_.set_timer(TimerKind::lease_sweep, runtime_.now() + config_.dht.lease_sweep_period);
+    replicate_armed_ = sweep_armed_ = false;
+    arm_store_timers();
   }
   runtime_.notice(notice);
 }
@@ -109,7 +113,9 @@ void PeerNode::after_input() {
   if (chord_.backoff() < replicate_factor_) {
     // The ring was disturbed: replicas may be missing, so replicate at the base period.
     replicate_factor_ = 1;
-    runtime_.set_timer(TimerKind::replicate, runtime_.now() + config_.dht.replicate_period);
+    if (replicate_armed_) {
+      runtime_.set_timer(TimerKind::replicate, runtime_.now() + config_.dht.replicate_period);
+    }
   }
   const auto& predecessor = chord_.predecessor();
   if (!predecessor) return;  // keep the old one: a new one is compared with it
@@ -154,7 +160,10 @@ std::optional<Peer> PeerNode::handover_source() const {
 
 DhtStatus PeerNode::store_primary(const Record& record) {
   const DhtStatus status = store_.put(record, runtime_.now());
-  if (status == DhtStatus::ok) replicate_one(record);
+  if (status == DhtStatus::ok) {
+    arm_store_timers();
+    replicate_one(record);
+  }
   return status;
 }
 
@@ -234,6 +243,7 @@ void PeerNode::on_transfer(const Endpoint& from, const RecordTransfer& transfer)
     // A replica or a handover: the sender was responsible. A newer copy here wins.
     (void)store_.put(record, now);
   }
+  arm_store_timers();
   runtime_.send(from, RecordTransferAck{transfer.request_id, DhtStatus::ok});
 }
 
@@ -536,10 +546,28 @@ void PeerNode::complete_leave() {
   chord_.leave();
 }
 
+void PeerNode::arm_store_timers() {
+  if (store_.empty() || chord_.phase() != ChordNode::Phase::member) return;
+  const Time now = runtime_.now();
+  if (!sweep_armed_) {
+    sweep_armed_ = true;
+    runtime_.set_timer(TimerKind::lease_sweep, now + config_.dht.lease_sweep_period);
+  }
+  if (!replicate_armed_) {
+    // The first round at a random point of the period, so nodes fall out of step.
+    replicate_armed_ = true;
+    const auto period = static_cast<std::uint64_t>(config_.dht.replicate_period.count());
+    runtime_.set_timer(TimerKind::replicate,
+                       now + Duration(static_cast<std::int64_t>(uniform(runtime_, period))));
+  }
+}
+
 void PeerNode::replicate() {
+  if (store_.empty()) return;  // armed again by the next record stored here
   // At the ring maintenance's factor: a quiet ring needs no repair (new records are copied
   // when they are stored), and a disturbance brings the period back (after_input).
   replicate_factor_ = chord_.backoff();
+  replicate_armed_ = true;
   runtime_.set_timer(TimerKind::replicate,
                      runtime_.now() + config_.dht.replicate_period * replicate_factor_);
   const auto& predecessor = chord_.predecessor();

@@ -88,6 +88,8 @@ class PeerNode {
   // ---- Inputs ----
   void on_message(const Endpoint& from, const Message& message);
   void on_timer(TimerKind kind);
+  // A transport's hint (ChordNode::on_connection_lost).
+  void on_connection_lost(const Endpoint& peer);
 
  private:
   // What the ring sees as its runtime: everything passes through to the real one, except
@@ -162,6 +164,7 @@ class PeerNode {
   void complete_leave();
 
   // Replication.
+  void arm_store_timers();  // after a record was stored
   void replicate();
   void send_records(const Peer& to, TransferKind kind, const NodeId& from_key,
                     const NodeId& to_key);
@@ -183,6 +186,10 @@ class PeerNode {
   Time joined_at_{};
   Time armed_deadline_ = Time::max();
   std::uint32_t replicate_factor_ = 1;  // the ring's backoff when replicate was last armed
+  // The replicate and lease_sweep timers run only while we hold records: a node that holds
+  // none has nothing to copy or expire, and an idle real node should not wake for it.
+  bool replicate_armed_ = false;
+  bool sweep_armed_ = false;
 };
 
 }  // namespace chord

@@ -13,7 +13,7 @@ constexpr int listen_backlog = 128;
 // part of a frame, and every 15 s otherwise (only idle_timeout applies then): an idle node
 // should not wake up every second for nothing.
 constexpr std::uint64_t housekeeping_busy_ms = 1000;
-constexpr std::uint64_t housekeeping_quiet_ms = 15000;
+constexpr std::uint64_t housekeeping_quiet_max_ms = 60000;
 
 // The clock every node of the process shares: microseconds of uv_hrtime since the first use.
 Time monotonic_now() {
@@ -393,7 +393,17 @@ void UvNode::on_read(uv_stream_t* stream, ssize_t count, const uv_buf_t* buffer)
   UvNode& node = *connection->node;
   if (connection->closing || node.closing_) return;
   if (count < 0) {  // end of stream or an error
+    // A connection in use lately that ends without a goodbye: its peer may have died. (One
+    // idle for long is the peer's idle close: no news.) Told to the core as a hint.
+    node.refresh_now();
+    const bool lost = connection->ready && !connection->closing &&
+                      node.now_ - connection->last_activity < node.net_config_.idle_timeout / 2;
+    const Endpoint peer = connection->peer;
     node.drop(*connection);
+    if (lost && !node.closing_) {
+      const InputScope input(node);
+      node.peer_->on_connection_lost(peer);
+    }
     return;
   }
   if (count == 0) return;
@@ -545,7 +555,8 @@ void UvNode::housekeeping() {
   if (closing_) return;
   refresh_now();
   std::vector<Connection*> expired;
-  bool busy = false;  // a connection left with a deadline closer than idle_timeout
+  bool busy = false;            // a connection left with a deadline closer than idle_timeout
+  Time idle_due = Time::max();  // the earliest idle close
   for (auto& [id, connection] : connections_) {
     const Connection& c = *connection;
     if (c.closing) continue;
@@ -562,13 +573,27 @@ void UvNode::housekeeping() {
       expired.push_back(connection.get());
     } else {
       busy = busy || !c.ready || c.decoder.buffered_bytes() > 0 || c.queued_bytes > 0;
+      idle_due = std::min(idle_due, c.last_activity + net_config_.idle_timeout);
     }
   }
   for (Connection* connection : expired) {
     if (!connection->ready || connection->decoder.buffered_bytes() > 0) ++stats_.peers_dropped;
     drop(*connection);
   }
-  arm_housekeeping(busy ? housekeeping_busy_ms : housekeeping_quiet_ms);
+  if (busy) {
+    arm_housekeeping(housekeeping_busy_ms);
+    return;
+  }
+  // Quiet: wake at the first idle close (a connection in use keeps pushing it out), and
+  // at least every housekeeping_quiet_max_ms.
+  std::uint64_t delay_ms = housekeeping_quiet_max_ms;
+  if (idle_due != Time::max()) {
+    const auto due_in = std::chrono::ceil<std::chrono::milliseconds>(idle_due - now_).count();
+    delay_ms =
+        std::clamp<std::uint64_t>(static_cast<std::uint64_t>(std::max<std::int64_t>(due_in, 0)),
+                                  housekeeping_busy_ms, housekeeping_quiet_max_ms);
+  }
+  arm_housekeeping(delay_ms);
 }
 
 }  // namespace chord::net

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Idle cost of one chordnode with default settings: CPU and memory of a serve node in a
-# ring of three on 127.0.0.1, over SECONDS (default 60) after the ring has settled (30 s).
-#   tools/bench-idle.sh [CHORDNODE] [SECONDS]
+# ring of three on 127.0.0.1, over SECONDS (default 60) after the ring has settled (SETTLE,
+# default 90 s: a quiet ring takes about 63 s to back its periods off to 32 s).
+#   tools/bench-idle.sh [CHORDNODE] [SECONDS] [SETTLE]
 # Every process it starts, it ends (by pid) on exit.
 set -euo pipefail
 bin=${1:-build/release/tools/chordnode}
 seconds=${2:-60}
+settle=${3:-90}
 [ -x "$bin" ] || { echo "bench-idle: no $bin (build first)" >&2; exit 2; }
 out=$(mktemp -d)
 pids=()
@@ -25,7 +27,7 @@ first=$(endpoint "$out/a")
 "$bin" serve --listen 127.0.0.1:0 --bootstrap "$first" > "$out/b" & pids+=($!); measured=$!
 "$bin" serve --listen 127.0.0.1:0 --bootstrap "$first" > "$out/c" & pids+=($!)
 endpoint "$out/b" > /dev/null; endpoint "$out/c" > /dev/null
-sleep 30  # let stabilization settle and the maintenance periods back off
+sleep "$settle"  # let stabilization settle and the maintenance periods back off
 
 # CPU time in nanoseconds and timeslices from schedstat: exact, where the 10 ms ticks of
 # /proc/PID/stat are too coarse at this level.

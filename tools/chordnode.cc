@@ -173,7 +173,7 @@ class App {
   // 1 s at the first change (ChordConfig::quiet_backoff_max), so an idle node costs little.
   static chord::NodeConfig node_config(const Options& options) {
     chord::NodeConfig config;
-    config.chord.quiet_backoff_max = 8;
+    config.chord.quiet_backoff_max = 32;
     // After a total outage (every node lost its ring and nobody lets anyone rejoin), former
     // members re-form rings after 10 failed rounds and merge them; never on a first start.
     config.chord.reform_after_rounds = 10;

@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -22,13 +23,17 @@ class LoopNetwork {
     net_.listen = Endpoint::ipv4({127, 0, 0, 1}, 0);
     for (std::size_t i = 0; i < count; ++i) {
       nodes_.push_back(std::make_unique<UvNode>(loop_, config_, net_, 1000 + i));
+      crashed_.push_back(false);
       if (const auto error = nodes_.back()->start()) error_ = *error;
     }
   }
   ~LoopNetwork() {
-    std::size_t open = nodes_.size();
-    for (auto& node : nodes_)
-      node->close([&open] { --open; });
+    std::size_t open = 0;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (crashed_[i]) continue;  // closing already
+      ++open;
+      nodes_[i]->close([&open] { --open; });
+    }
     run_until([&] { return open == 0; }, std::chrono::seconds(10));
     nodes_.clear();
     uv_loop_close(&loop_);
@@ -47,14 +52,22 @@ class LoopNetwork {
       nodes_[i]->peer().join(via);
     }
   }
-  // Runs until the ring is ideal with every node a member; false after `limit`.
+  // Runs until the ring is ideal with every live node a member; false after `limit`.
   bool wait_ideal(std::chrono::milliseconds limit) {
     return run_until(
         [&] {
           const sim::RingHealth h = health();
-          return h.members == nodes_.size() && h.ideal();
+          return h.members == live() && h.ideal();
         },
         limit);
+  }
+  // Node i's process dies: its handles close (peers see their connections end), no Leave.
+  void crash(std::size_t i) {
+    crashed_[i] = true;
+    nodes_[i]->close([] {});
+  }
+  std::size_t live() const {
+    return static_cast<std::size_t>(std::count(crashed_.begin(), crashed_.end(), false));
   }
 
   // Runs the loop until `done()` holds (checked every `step`) or `limit` of wall time.
@@ -87,8 +100,8 @@ class LoopNetwork {
 
   sim::RingHealth health() {
     table_.clear();
-    for (auto& node : nodes_)
-      table_.push_back(&node->peer().chord());
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      table_.push_back(crashed_[i] ? nullptr : &nodes_[i]->peer().chord());
     oracle_.rebuild(table_);
     return oracle_.health(table_, config_.chord.successor_list_length);
   }
@@ -101,6 +114,7 @@ class LoopNetwork {
   NodeConfig config_;
   NetConfig net_;
   std::vector<std::unique_ptr<UvNode>> nodes_;
+  std::vector<bool> crashed_;
   std::vector<ChordNode*> table_;
   sim::Oracle oracle_;
   std::string error_;

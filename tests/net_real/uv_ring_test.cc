@@ -47,5 +47,39 @@ TEST(UvRing, FiftyNodesOnOneLoopFormACorrectRingAndLookupsFindTheOwner) {
   EXPECT_EQ(correct, 200u);
 }
 
+// A backed-off ring (quiet rounds every 32 periods: 8 s here) learns of a crashed node from
+// TCP at once, not at its next round: the connections in use to the dead process end, and
+// its predecessor and successor check it then.
+TEST(UvRing, ABackedOffRingRepairsACrashAtOnceWhenTheConnectionsEnd) {
+  NodeConfig config = quick_config();
+  config.chord.quiet_backoff_max = 32;
+  config.chord.rpc_timeout = 200ms;
+  LoopNetwork network(6, config);
+  ASSERT_EQ(network.error(), "");
+  network.form_ring();
+  ASSERT_TRUE(network.wait_ideal(30s));
+  const bool backed_off = network.run_until(
+      [&] {
+        for (std::size_t i = 0; i < network.size(); ++i)
+          if (network.node(i).peer().chord().backoff() < 32) return false;
+        return true;
+      },
+      30s);
+  ASSERT_TRUE(backed_off) << "the quiet ring should back off fully";
+  const auto crashed_at = std::chrono::steady_clock::now();
+  network.crash(3);
+  // Without the hint, the next round of its neighbours would come 6 to 10 s later.
+  const bool repaired = network.wait_ideal(5s);
+  const sim::RingHealth health = network.health();
+  ASSERT_TRUE(repaired) << "not repaired 5 s after the crash: " << health.members << " members, "
+                        << health.successor_correct << " successors right, "
+                        << health.predecessor_correct << " predecessors right, "
+                        << health.list_correct << " lists right";
+  const auto repair = std::chrono::steady_clock::now() - crashed_at;
+  std::printf("[ uv ] crash in a backed-off ring repaired in %.2f s\n",
+              std::chrono::duration<double>(repair).count());
+  EXPECT_LT(repair, 3s);
+}
+
 }  // namespace
 }  // namespace chord::net

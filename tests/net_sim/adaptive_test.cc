@@ -3,6 +3,8 @@
 // fast as a ring with fixed periods.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/net_sim/sim_test_util.h"
 
 namespace chord::sim {
@@ -106,6 +108,77 @@ TEST(SimAdaptive, ABackedOffRingTakesInJoinersAsFastAsAFixedOne) {
       std::chrono::duration<double>(fixed).count(),
       std::chrono::duration<double>(adaptive).count());
   EXPECT_LT(adaptive, fixed * 2 + 5s);
+}
+
+// Nodes of a backed-off ring whose fingers are wrong: a finger table differs from the set of
+// distinct owners of n + 2^i that the oracle computes.
+std::size_t nodes_with_wrong_fingers(Simulator& sim, const std::vector<NodeIndex>& nodes) {
+  const Oracle& oracle = sim.oracle();
+  std::size_t wrong = 0;
+  for (NodeIndex node : nodes) {
+    const PeerNode* peer = sim.peer(node);
+    if (peer == nullptr) continue;
+    const NodeId& self = peer->chord().self().id;
+    std::vector<NodeId> expected;
+    for (std::size_t bit = 0; bit < id_bits; ++bit) {
+      const NodeId& owner = oracle.owner_of(self.plus_power_of_two(bit)).first;
+      if (owner != self && std::find(expected.begin(), expected.end(), owner) == expected.end())
+        expected.push_back(owner);
+    }
+    std::vector<NodeId> actual;
+    for (const Peer& finger : peer->chord().fingers())
+      actual.push_back(finger.id);
+    std::sort(expected.begin(), expected.end());
+    std::sort(actual.begin(), actual.end());
+    if (expected != actual) ++wrong;
+  }
+  return wrong;
+}
+
+// Backed off, stabilize, ping and fix_fingers share one wakeup: the fingers of nodes far from
+// a change are still brought up to date (they used to be left alone until a disturbance).
+TEST(SimAdaptive, ABackedOffRingStillFixesTheFingersOfNodesFarFromAChange) {
+  Simulator sim(adaptive_config(33, chordnode_backoff));
+  SimRandom random(33);
+  auto nodes = ideal_ring(sim, 100);
+  sim.run_for(120s);
+  ASSERT_EQ(nodes_with_wrong_fingers(sim, nodes), 0u);
+  join_twenty(sim, nodes, random);
+  const std::size_t right_after = nodes_with_wrong_fingers(sim, nodes);
+  EXPECT_GT(right_after, 30u) << "the joiners should make many distant fingers stale";
+  // A round is a few remote finger lookups (the rest come from the successor list), one per
+  // backed-off period of at most 8 s.
+  sim.run_for(240s);
+  EXPECT_TRUE(sim.health().ideal());
+  EXPECT_EQ(nodes_with_wrong_fingers(sim, nodes), 0u) << right_after << " wrong at first";
+}
+
+// What economical maintenance leaves out in a quiet ring: Notify to a successor that already
+// names us, and Ping to a predecessor whose stabilize we just answered.
+TEST(SimAdaptive, AQuietEconomicalRingSendsNoNotifyAndNoPing) {
+  Simulator sim(adaptive_config(34, chordnode_backoff));
+  const auto nodes = ideal_ring(sim, 100);
+  sim.run_for(120s);
+  const auto before = sim.counters().messages_by_type;
+  sim.run_for(120s);
+  const auto after = sim.counters().messages_by_type;
+  auto sent = [&](std::size_t type) { return after[type] - before[type]; };
+  EXPECT_EQ(sent(variant_index<Message, Notify>()), 0u);
+  EXPECT_EQ(sent(variant_index<Message, Ping>()), 0u);
+  EXPECT_GT(sent(variant_index<Message, GetStateRequest>()), nodes.size() * 10)
+      << "stabilize goes on, every 8 s or so";
+  EXPECT_TRUE(sim.health().ideal());
+}
+
+// The predecessor's failure is still found without pings: its own predecessor's stabilize
+// times out, adopts the next node and notifies it, and that node's rectify pings the dead one.
+TEST(SimAdaptive, AnEconomicalRingReplacesACrashedPredecessor) {
+  Simulator sim(adaptive_config(35, chordnode_backoff));
+  const auto nodes = ideal_ring(sim, 50);
+  sim.run_for(120s);
+  sim.crash(nodes[7]);
+  const auto ideal = sim.run_until_true([&] { return sim.health().ideal(); }, 100ms, 60s);
+  ASSERT_TRUE(ideal.has_value()) << "not ideal 60 s after one crash";
 }
 
 TEST(SimAdaptive, ValidateRefusesAnOutOfRangeFactor) {
