@@ -1,8 +1,6 @@
 #include "core/codec.h"
 
 #include <array>
-#include <istream>
-#include <ostream>
 #include <utility>
 
 #include "core/wire_schema.h"
@@ -11,13 +9,13 @@ namespace chord {
 namespace {
 
 template <std::size_t I>
-Message load_alternative(cereal::PortableBinaryInputArchive& archive) {
+Message load_alternative(wire::ReadArchive& archive) {
   std::variant_alternative_t<I, Message> message;
   archive(message);
   return Message(std::in_place_index<I>, std::move(message));
 }
 
-using Loader = Message (*)(cereal::PortableBinaryInputArchive&);
+using Loader = Message (*)(wire::ReadArchive&);
 
 template <std::size_t... I>
 constexpr std::array<Loader, sizeof...(I)> make_loaders(std::index_sequence<I...>) {
@@ -52,14 +50,9 @@ void encode_frame(const Message& message, std::vector<std::uint8_t>& out) {
   const std::size_t start = out.size();
   out.resize(start + frame_header_bytes);
   out[start + frame_length_field_bytes] = wire_version;
-  {
-    wire::VectorOutBuf buffer(out);
-    std::ostream stream(&buffer);
-    cereal::PortableBinaryOutputArchive archive(
-        stream, cereal::PortableBinaryOutputArchive::Options::LittleEndian());
-    archive(static_cast<std::uint8_t>(message.index()));
-    std::visit([&archive](const auto& alternative) { archive(alternative); }, message);
-  }
+  wire::WriteArchive archive(out);
+  archive(wire_little_endian_flag, static_cast<std::uint8_t>(message.index()));
+  std::visit([&archive](const auto& alternative) { archive(alternative); }, message);
   const std::size_t length = out.size() - start - frame_length_field_bytes;
   CHORD_ASSERT(length <= frame_bytes_max_min);  // every message we build fits any peer's limit
   put_u32_big_endian(out.data() + start, static_cast<std::uint32_t>(length));
@@ -73,20 +66,17 @@ Result<Message> decode_payload(std::span<const std::uint8_t> payload) {
   const std::uint8_t type = payload[1];
   if (type >= loaders.size()) return Error{Errc::unknown_message, "unknown message type"};
   try {
-    wire::SpanInBuf buffer(payload.data(), payload.size());
-    std::istream stream(&buffer);
-    wire::BoundedInputArchive archive(buffer, stream);  // reads the endianness flag
-    std::uint8_t type_again = 0;
-    archive(type_again);
+    wire::ReadArchive archive(payload.data() + payload_bytes_min,
+                              payload.size() - payload_bytes_min);
     Message message = loaders[type](archive);
-    if (buffer.bytes_left() != 0) {
+    if (archive.bytes_left() != 0) {
       return Error{Errc::trailing_bytes, "payload has bytes after the message"};
     }
     return message;
+  } catch (const wire::ShortPayload&) {
+    return Error{Errc::undecodable, "payload ends inside a field"};
   } catch (const wire::DecodeFailure&) {
     return Error{Errc::undecodable, "field out of range"};
-  } catch (const cereal::Exception&) {
-    return Error{Errc::undecodable, "payload ends inside a field"};
   } catch (const std::exception&) {
     return Error{Errc::undecodable, "payload rejected"};
   }

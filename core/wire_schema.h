@@ -8,20 +8,22 @@
 //     prefix it reads. EnumField, OptionalField and BoundedString check each value instead.
 //   - Every count read off the wire is checked against the field's maximum and against the
 //     bytes left in the payload before anything is sized by it.
-//   - Any failure throws DecodeFailure (or cereal::Exception on a short read); the codec
-//     catches both, so no exception leaves core/codec.cc.
+//   - Any failure throws DecodeFailure (ShortPayload on a short read); the codec catches
+//     it, so no exception leaves core/codec.cc.
 #pragma once
 
-#include <cereal/archives/portable_binary.hpp>
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <cereal/cereal.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <istream>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
-#include <streambuf>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "core/messages.h"
 
@@ -32,55 +34,124 @@ struct DecodeFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Reads a payload in place. Never written to.
-class SpanInBuf : public std::streambuf {
- public:
-  SpanInBuf(const std::uint8_t* data, std::size_t size) {
-    char* begin = const_cast<char*>(reinterpret_cast<const char*>(data));
-    setg(begin, begin, begin + size);
-  }
-  std::size_t bytes_left() const { return static_cast<std::size_t>(egptr() - gptr()); }
+// Thrown when a payload ends inside a field; caught by the codec.
+struct ShortPayload : DecodeFailure {
+  ShortPayload() : DecodeFailure("payload ends inside a field") {}
 };
 
-// Appends to a byte vector.
-class VectorOutBuf : public std::streambuf {
- public:
-  explicit VectorOutBuf(std::vector<std::uint8_t>& out) : out_(out) {}
+template <typename T>
+inline constexpr bool is_binary_data = false;
+template <typename T>
+inline constexpr bool is_binary_data<cereal::BinaryData<T>> = true;
+template <typename T>
+inline constexpr bool is_size_tag = false;
+template <typename T>
+inline constexpr bool is_size_tag<cereal::SizeTag<T>> = true;
 
- protected:
-  std::streamsize xsputn(const char* data, std::streamsize count) override {
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);
-    out_.insert(out_.end(), bytes, bytes + count);
-    return count;
-  }
-  int_type overflow(int_type c) override {
-    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
-    out_.push_back(static_cast<std::uint8_t>(c));
-    return c;
+// The archives below write and read cereal's portable binary layout (little-endian
+// arithmetic values, sizes as 64-bit, binary data as is) straight from and into memory, and
+// walk the same save/load/serialize functions cereal would. cereal's own archives go through
+// a std::ostream or std::istream built per message: locale and stream set-up on every frame,
+// which cost more than the message itself and touch pages an idle node need not. The bytes
+// are the same: tests/core/codec_test.cc checks every message type against cereal's
+// PortableBinaryOutputArchive and PortableBinaryInputArchive.
+
+// Appends a payload to a byte vector.
+class WriteArchive {
+ public:
+  explicit WriteArchive(std::vector<std::uint8_t>& out) : out_(out) {}
+  template <typename... Ts>
+  void operator()(const Ts&... values) {
+    (add(values), ...);
   }
 
  private:
+  template <typename T>
+  void add(const T& value) {
+    if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+      put(value);
+    } else if constexpr (is_binary_data<T>) {
+      const auto* bytes = static_cast<const std::uint8_t*>(value.data);
+      out_.insert(out_.end(), bytes, bytes + value.size);
+    } else if constexpr (is_size_tag<T>) {
+      put(static_cast<cereal::size_type>(value.size));
+    } else if constexpr (requires { value.save(*this); }) {
+      value.save(*this);
+    } else if constexpr (requires { save(*this, value); }) {
+      save(*this, value);
+    } else {
+      serialize(*this, const_cast<T&>(value));  // serialize() only reads when saving
+    }
+  }
+  template <typename T>
+  void put(T value) {
+    static_assert(!std::is_same_v<T, bool>, "no bool on the wire (wire_schema.h)");
+    std::array<std::uint8_t, sizeof(T)> raw{};
+    std::memcpy(raw.data(), &value, sizeof(T));
+    if constexpr (std::endian::native == std::endian::big) std::reverse(raw.begin(), raw.end());
+    out_.insert(out_.end(), raw.begin(), raw.end());
+  }
+
   std::vector<std::uint8_t>& out_;
 };
 
-// The input archive the codec decodes with: cereal's portable binary archive that also
-// knows how many payload bytes are left, so loaders can refuse a count before sizing by it.
-// (cereal's UserDataAdapter does the same but is experimental in cereal 1.3.)
-class BoundedInputArchive : public cereal::PortableBinaryInputArchive {
+// Reads a payload in place, and knows how many bytes are left, so loaders can refuse a count
+// before sizing anything by it. A read past the end throws ShortPayload.
+class ReadArchive {
  public:
-  BoundedInputArchive(const SpanInBuf& buffer, std::istream& stream)
-      : cereal::PortableBinaryInputArchive(stream), buffer_(buffer) {}
-  std::size_t bytes_left() const { return buffer_.bytes_left(); }
+  ReadArchive(const std::uint8_t* data, std::size_t size) : next_(data), end_(data + size) {}
+  template <typename... Ts>
+  void operator()(Ts&&... values) {
+    (take(values), ...);
+  }
+  std::size_t bytes_left() const { return static_cast<std::size_t>(end_ - next_); }
 
  private:
-  const SpanInBuf& buffer_;
+  template <typename T>
+  void take(T& value) {
+    if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+      value = get<T>();
+    } else if constexpr (is_binary_data<T>) {
+      copy(value.data, static_cast<std::size_t>(value.size));
+    } else if constexpr (is_size_tag<T>) {
+      value.size = get<std::remove_reference_t<decltype(value.size)>>();
+    } else if constexpr (requires { value.load(*this); }) {
+      value.load(*this);
+    } else if constexpr (requires { load(*this, value); }) {
+      load(*this, value);
+    } else {
+      serialize(*this, value);
+    }
+  }
+  template <typename T>
+  T get() {
+    static_assert(!std::is_same_v<T, bool>, "no bool on the wire (wire_schema.h)");
+    std::array<std::uint8_t, sizeof(T)> raw{};
+    copy(raw.data(), sizeof(T));
+    if constexpr (std::endian::native == std::endian::big) std::reverse(raw.begin(), raw.end());
+    T value;
+    std::memcpy(&value, raw.data(), sizeof(T));
+    return value;
+  }
+  void copy(void* to, std::size_t size) {
+    if (size > bytes_left()) throw ShortPayload();
+    std::memcpy(to, next_, size);
+    next_ += size;
+  }
+
+  const std::uint8_t* next_;
+  const std::uint8_t* end_;
 };
 
-// cereal hands loaders its own archive type; the object is always a BoundedInputArchive
-// (the codec constructs no other), and dynamic_cast throws std::bad_cast if not.
+// Bytes left in the payload: known to ReadArchive; unbounded for other archives (cereal's
+// own, which the compatibility test decodes with).
 template <typename Archive>
 std::size_t bytes_left(Archive& archive) {
-  return dynamic_cast<const BoundedInputArchive&>(archive).bytes_left();
+  if constexpr (requires { archive.bytes_left(); }) {
+    return archive.bytes_left();
+  } else {
+    return SIZE_MAX;
+  }
 }
 
 // Reads a count and checks it against `max` and the bytes left (each item takes at least
@@ -363,15 +434,6 @@ void serialize(Archive& archive, ChatAck& m) {
 namespace chord::wire {
 
 // ---- Size without encoding ----
-
-template <typename T>
-inline constexpr bool is_binary_data = false;
-template <typename T>
-inline constexpr bool is_binary_data<cereal::BinaryData<T>> = true;
-template <typename T>
-inline constexpr bool is_size_tag = false;
-template <typename T>
-inline constexpr bool is_size_tag<cereal::SizeTag<T>> = true;
 
 // Walks the same save/serialize functions as the encoder but only adds up the bytes the
 // portable binary archive would write. Equal to the real size by construction; a property

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cereal/archives/portable_binary.hpp>
 #include <set>
+#include <sstream>
 
+#include "core/wire_schema.h"
 #include "tests/core/message_samples.h"
 #include "tests/core/wire_test_util.h"
 
@@ -30,6 +33,43 @@ TEST(Codec, EveryMessageTypeRoundTrips) {
       ASSERT_TRUE(decoded->has_value());
       EXPECT_EQ(**decoded, original) << message_name(original);
       EXPECT_EQ(decoder.buffered_bytes(), 0u);
+    }
+  }
+}
+
+// The wire format is cereal's portable binary archive (little-endian): the codec's own
+// archives (core/wire_schema.h) write the same bytes as cereal's PortableBinaryOutputArchive,
+// and cereal's PortableBinaryInputArchive reads what they write.
+TEST(Codec, TheWireIsCerealsPortableBinaryFormatByteForByte) {
+  SampleRandom random(0xce7ea1);
+  for (std::size_t type = 0; type < testing::message_types; ++type) {
+    for (int i = 0; i < 50; ++i) {
+      const Message original = testing::sample_message(type, random);
+      std::ostringstream stream;
+      {
+        cereal::PortableBinaryOutputArchive archive(
+            stream, cereal::PortableBinaryOutputArchive::Options::LittleEndian());
+        archive(static_cast<std::uint8_t>(original.index()));
+        std::visit([&archive](const auto& alternative) { archive(alternative); }, original);
+      }
+      const std::string by_cereal = stream.str();
+      const Bytes frame = testing::frame_bytes(original);
+      const std::string ours(frame.begin() + frame_header_bytes, frame.end());
+      ASSERT_EQ(ours, by_cereal) << message_name(original);
+
+      std::istringstream input(ours);
+      cereal::PortableBinaryInputArchive archive(input);
+      std::uint8_t type_read = 0;
+      archive(type_read);
+      ASSERT_EQ(type_read, type);
+      Message decoded = original;
+      std::visit(
+          [&archive](auto& alternative) {
+            alternative = {};
+            archive(alternative);
+          },
+          decoded);
+      EXPECT_EQ(decoded, original) << message_name(original);
     }
   }
 }
