@@ -126,10 +126,12 @@ ChatConsole::ChatConsole(std::function<PeerNode&()> peer, bool json,
 
 void ChatConsole::show(const char* event, std::initializer_list<Field> fields,
                        const std::string& text) {
-  if (!json_) {
-    print_(text);
-    return;
-  }
+  print_(format(event, fields, text));
+}
+
+std::string ChatConsole::format(const char* event, std::initializer_list<Field> fields,
+                                const std::string& text) const {
+  if (!json_) return text;
   JsonWriter line(false);
   line.begin_object().field("event", event);
   for (const Field& field : fields) {
@@ -140,12 +142,16 @@ void ChatConsole::show(const char* event, std::initializer_list<Field> fields,
     }
   }
   line.end_object();
-  print_(line.str());
+  return line.str();
 }
 
 void ChatConsole::error(const std::string& message) {
+  print_(error_line(message));
+}
+
+std::string ChatConsole::error_line(const std::string& message) const {
   const std::string safe = printable(message);  // it may echo what the user typed
-  show("error", {{"message", safe}}, "! " + safe);
+  return format("error", {{"message", safe}}, "! " + safe);
 }
 
 void ChatConsole::start_user(std::string_view name) {

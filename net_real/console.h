@@ -41,6 +41,8 @@ class ChatConsole {
   void on_chat(const ChatEvent& event);
   void on_notice(NodeNotice notice);
   void error(const std::string& message);
+  // The line error() would print, without printing it.
+  std::string error_line(const std::string& message) const;
 
   // Texts sent and neither acknowledged nor reported failed: the graceful exit waits for
   // them (bounded by the caller).
@@ -61,6 +63,8 @@ class ChatConsole {
     bool is_number = false;
   };
   void show(const char* event, std::initializer_list<Field> fields, const std::string& text);
+  std::string format(const char* event, std::initializer_list<Field> fields,
+                     const std::string& text) const;
   void show_ring();
   void show_help();
   std::optional<std::uint64_t> chat_with(std::string_view handle) const;

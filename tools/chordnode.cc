@@ -34,6 +34,7 @@
 
 #include "net_real/console.h"
 #include "net_real/line_editor.h"
+#include "net_real/line_output.h"
 #include "net_real/uv_node.h"
 
 namespace {
@@ -120,6 +121,11 @@ void read_config(Options& options) {
   }
 }
 
+// Standard output: at most this much queued for a reader that does not keep up, and this
+// long for it to go out at exit.
+constexpr std::size_t output_queued_max = std::size_t{4} << 20;
+constexpr std::uint64_t output_close_ms = 2000;
+
 // One process, one node: the loop, the node, stdin, signals and the way out.
 class App {
  public:
@@ -140,6 +146,13 @@ class App {
       uv_run(loop_, UV_RUN_DEFAULT);  // lets the node's handles close
       return exit_failed;
     }
+    // Standard output never blocks the node: a reader that stops reading loses lines (and
+    // is told how many), not the ring its node serves (net_real/line_output.h).
+    output_ = std::make_unique<chord::net::LineOutput>(
+        *loop_, STDOUT_FILENO, output_queued_max, [this](std::uint64_t dropped) {
+          return console_->error_line(std::to_string(dropped) +
+                                      " lines of output dropped: standard output was not read");
+        });
     console_ = std::make_unique<chord::net::ChatConsole>(
         [this]() -> chord::PeerNode& { return node_.peer(); }, options_.json,
         [this](const std::string& line) {
@@ -147,9 +160,7 @@ class App {
             editor_->print(line);  // above the line being typed
             return;
           }
-          std::fputs(line.c_str(), stdout);
-          std::fputc('\n', stdout);
-          std::fflush(stdout);
+          output_->write_line(line);
         });
     wire_callbacks();
     watch_signals();
@@ -169,8 +180,10 @@ class App {
 
  private:
   // The protocol's defaults, but for the user record's lease (renewed every third of it)
-  // and adaptive maintenance: a quiet ring backs its 1 s periods off to 8 s, and returns to
-  // 1 s at the first change (ChordConfig::quiet_backoff_max), so an idle node costs little.
+  // and adaptive maintenance: a quiet ring backs its 1 s periods off to 32 s, and returns
+  // to 1 s at the first change (ChordConfig::quiet_backoff_max), so an idle node costs
+  // little. A crashed neighbour is noticed at once all the same: its connections end
+  // (UvNode tells the core), so only a silent host failure waits for a round.
   static chord::NodeConfig node_config(const Options& options) {
     chord::NodeConfig config;
     config.chord.quiet_backoff_max = 32;
@@ -457,12 +470,20 @@ class App {
     if (input_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(input_), nullptr);
     if (editor_) editor_->stop();
     if (sigwinch_.data != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(&sigwinch_), nullptr);
-    node_.close([this] { uv_stop(loop_); });
+    node_.close([this] {
+      // What is still queued for standard output gets a moment to go out.
+      if (output_) {
+        output_->close([this] { uv_stop(loop_); }, output_close_ms);
+      } else {
+        uv_stop(loop_);
+      }
+    });
   }
 
   const Options& options_;
   chord::net::UvNode node_;
   uv_loop_t* loop_ = nullptr;
+  std::unique_ptr<chord::net::LineOutput> output_;
   std::unique_ptr<chord::net::ChatConsole> console_;
   std::vector<Endpoint> bootstrap_;
   uv_timer_t join_timer_{}, quit_timer_{}, leave_timer_{}, flush_timer_{};

@@ -207,6 +207,36 @@ std::string visible(std::string line) {
 // it prints on a line of its own and her half line is drawn again below it, under a prompt
 // naming the chat; she finishes the line and bob gets it whole. ^D at an empty prompt is a
 // graceful quit that restores the terminal and exits 0.
+// bob's program stops reading his --json output while alice sends him 3,000 messages (about
+// 2 MB of events, far beyond a pipe's 64 KiB): his node must keep serving all the same, so
+// every message is acknowledged. A blocking write to standard output used to stop bob's
+// whole node once the pipe was full.
+TEST_F(ChordnodeProcesses, AUserWhoseOutputIsNotReadKeepsItsNodeServing) {
+  const std::string s0 = serve("s0", {});
+  std::string bob_handle, alice_handle;
+  Process& bob = chat("bob", s0, bob_handle);
+  Process& alice = chat("alice", s0, alice_handle);
+  ASSERT_FALSE(bob_handle.empty());
+  ASSERT_FALSE(alice_handle.empty());
+  alice.write_line("/chat " + bob_handle);
+  ASSERT_TRUE(alice.wait_for("\"opened\"", patience).has_value());
+  ASSERT_TRUE(bob.wait_for("\"opened\"", patience).has_value());
+  // From here on nobody reads bob's standard output.
+  constexpr int messages = 3000;
+  const std::string padding(600, 'p');
+  constexpr int batch = 200;  // within the chat's queue (256 texts)
+  for (int sent = 0; sent < messages; sent += batch) {
+    for (int i = sent + 1; i <= sent + batch; ++i)
+      alice.write_line("message " + std::to_string(i) + " " + padding);
+    for (int i = sent + 1; i <= sent + batch; ++i)
+      ASSERT_TRUE(alice.wait_for("\"delivered\"", patience).has_value()) << "ack " << i;
+  }
+  // And bob's prompt still answers.
+  bob.write_line("/find " + alice_handle);
+  const auto found = bob.wait_for("found\"", patience);
+  ASSERT_TRUE(found.has_value()) << "bob's output, read again, ends with his answer";
+}
+
 TEST_F(ChordnodeProcesses, OnATerminalMessagesPrintAboveTheLineBeingTyped) {
   const std::string s0 = serve("s0", {});
   std::string bob_handle;
