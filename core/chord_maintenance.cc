@@ -128,7 +128,7 @@ void ChordNode::finish_stabilize(const std::optional<Peer>& successor_predecesso
 void ChordNode::adopt_successor_list(const Peer& head, const SuccessorList& list) {
   if (head.id == self_.id) return;
   const std::size_t length = config_.successor_list_length;
-  const std::uint64_t before = config_.quiet_backoff_max > 1 ? successors_hash() : 0;
+  const std::uint64_t before = successors_hash();
   successors_.clear();
   successors_.push_back(head);
   for (const Peer& peer : list) {
@@ -139,13 +139,13 @@ void ChordNode::adopt_successor_list(const Peer& head, const SuccessorList& list
     if (!in_open(successors_.back().id, peer.id, self_.id)) break;  // out of order: stop
     successors_.push_back(peer);
   }
-  if (config_.quiet_backoff_max > 1 && successors_hash() != before) successors_changed();
+  if (successors_hash() != before) successors_changed();
 }
 
-// Our predecessor copies our list: with backed-off periods, a change would crawl back one
-// long period per node, so tell it to look now (it tells its own, and so on, r deep).
+// Our predecessor copies our list: a change would crawl back one period per node (r periods
+// to reach the last node that lists us; with backed-off periods, long ones), so tell it to
+// look now. It tells its own, and so on, until the change falls off the end of the lists.
 void ChordNode::successors_changed() {
-  if (!economical()) return;
   disturb();
   if (predecessor_ && predecessor_->id != self_.id) {
     runtime_.send(predecessor_->endpoint, Nudge{self_.id});
@@ -164,7 +164,7 @@ void ChordNode::on_connection_lost(const Endpoint& peer) {
 }
 
 void ChordNode::on_nudge(const Nudge& nudge) {
-  if (phase_ != Phase::member || config_.quiet_backoff_max <= 1) return;
+  if (phase_ != Phase::member) return;
   const auto head = successor();
   const bool from_successor_list =
       std::any_of(successors_.begin(), successors_.end(),

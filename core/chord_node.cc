@@ -274,10 +274,10 @@ void ChordNode::on_notify(const Endpoint& from, const Notify& notify) {
   // rectify (Zave): the notifier is presumed live, since it just sent this.
   if (!predecessor_ || in_open(predecessor_->id, notifier.id, self_.id)) {
     // A newcomer, most likely, between the old predecessor and us: the old one must now
-    // adopt it as its successor; with backed-off periods, tell it to look now.
-    if (predecessor_ && config_.quiet_backoff_max > 1) {
-      runtime_.send(predecessor_->endpoint, Nudge{self_.id});
-    }
+    // adopt it as its successor. Tell it to look now rather than at its next round: after
+    // concurrent joins, a run of nodes that skip past each other is taken in by a cascade
+    // of these, one round trip per node, not one period per node.
+    if (predecessor_) runtime_.send(predecessor_->endpoint, Nudge{self_.id});
     predecessor_ = notifier;
     disturb();
     return;
