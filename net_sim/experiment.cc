@@ -177,9 +177,8 @@ void Experiment::run(const std::function<void(const ExperimentProgress&)>& progr
   for (std::size_t i = 0; i < scenario_.events.size(); ++i)
     schedule(Time{} + scenario_.events[i].at, ActionKind::fault, 0, i);
   const WorkloadSpec& workload = scenario_.workload;
-  if (workload.lookups_per_s > 0) {
-    schedule(Time{} + workload.start + exponential_gap(random_, workload.lookups_per_s),
-             ActionKind::lookup);
+  if (workload.lookups_per_s > 0 || workload.lookups_per_node_per_s > 0) {
+    schedule(Time{} + workload.start + lookup_gap(), ActionKind::lookup);
   }
   if (workload.chats_per_s > 0) {
     schedule(Time{} + workload.start + exponential_gap(random_, workload.chats_per_s),
@@ -210,6 +209,17 @@ void Experiment::run(const std::function<void(const ExperimentProgress&)>& progr
   if (progress) progress({elapsed(), scenario_.duration, sim_.counters().events, live_.size()});
 }
 
+// The gap to the next lookup at the current rate: fixed, plus per live node.
+Duration Experiment::lookup_gap() {
+  constexpr double rate_max = 100000.0;  // one a microsecond at most: the clock's resolution
+  const WorkloadSpec& workload = scenario_.workload;
+  const double rate =
+      std::min(rate_max, workload.lookups_per_s +
+                             workload.lookups_per_node_per_s * static_cast<double>(live_.size()));
+  if (rate <= 0) return std::chrono::seconds(1);  // nobody to ask yet: look again later
+  return exponential_gap(random_, rate);
+}
+
 void Experiment::dispatch(const Action& action) {
   const Time now = sim_.now();
   switch (action.kind) {
@@ -224,8 +234,7 @@ void Experiment::dispatch(const Action& action) {
       return;
     case ActionKind::lookup:
       issue_lookup();
-      schedule(now + exponential_gap(random_, scenario_.workload.lookups_per_s),
-               ActionKind::lookup);
+      schedule(now + lookup_gap(), ActionKind::lookup);
       return;
     case ActionKind::chat_start:
       start_chat();

@@ -169,6 +169,7 @@ class Experiment {
 
   void schedule(Time at, ActionKind kind, std::uint32_t node = 0, std::uint64_t value = 0);
   void dispatch(const Action& action);
+  Duration lookup_gap();
   void start_nodes();
   void fault(const ScenarioEvent& event);
   void depart(NodeIndex node, bool crash);

@@ -186,6 +186,9 @@ void read_workload(const YamlValue& value, WorkloadSpec& workload) {
   Fields fields(value, "workload");
   if (const YamlValue* v = fields.take("start")) workload.start = read_duration(*v);
   if (const YamlValue* v = fields.take("lookups")) workload.lookups_per_s = read_rate(*v);
+  if (const YamlValue* v = fields.take("lookups_per_node")) {
+    workload.lookups_per_node_per_s = read_rate(*v);
+  }
   if (const YamlValue* v = fields.take("users")) workload.users = read_fraction(*v);
   const YamlValue* chats = fields.take("chats");
   if (chats) workload.chats_per_s = read_rate(*chats);
@@ -595,6 +598,7 @@ void write_resolved(const Scenario& s, JsonWriter& json) {
   json.key("workload").begin_object();
   json.field("start_s", seconds(s.workload.start))
       .field("lookups_per_s", s.workload.lookups_per_s)
+      .field("lookups_per_node_per_s", s.workload.lookups_per_node_per_s)
       .field("users", s.workload.users)
       .field("chats_per_s", s.workload.chats_per_s)
       .field("messages_per_chat", s.workload.messages_per_chat)

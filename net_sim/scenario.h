@@ -73,8 +73,11 @@ struct NodesSpec {
 struct WorkloadSpec {
   Duration start{0};           // lookups, users and chats begin here
   double lookups_per_s = 0.0;  // Poisson, from random members to random keys
-  double users = 0.0;          // fraction of nodes that run a user session
-  double chats_per_s = 0.0;    // Poisson; between two random registered users
+  // And this many per live node (SimGrid's Chord workload: one lookup every 10 s per
+  // node), so the rate follows the ring's size; the sum is capped at 100,000 per second.
+  double lookups_per_node_per_s = 0.0;
+  double users = 0.0;        // fraction of nodes that run a user session
+  double chats_per_s = 0.0;  // Poisson; between two random registered users
   std::uint32_t messages_per_chat = 10;
   Duration message_interval = std::chrono::seconds(1);
 };

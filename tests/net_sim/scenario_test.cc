@@ -56,6 +56,7 @@ nodes:
   join_over: 90s
 workload:
   lookups: 30/m
+  lookups_per_node: 6/m
   users: 25%
   chats: 2/h
   messages_per_chat: 7
@@ -78,6 +79,7 @@ events:
   EXPECT_EQ(s.nodes.initial, 1000u);
   EXPECT_EQ(s.nodes.start, NodesSpec::Start::join);
   EXPECT_DOUBLE_EQ(s.workload.lookups_per_s, 0.5);
+  EXPECT_DOUBLE_EQ(s.workload.lookups_per_node_per_s, 0.1);
   EXPECT_DOUBLE_EQ(s.workload.chats_per_s, 2.0 / 3600);
   EXPECT_DOUBLE_EQ(s.workload.users, 0.25);
   ASSERT_EQ(s.events.size(), 3u);

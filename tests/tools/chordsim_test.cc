@@ -119,6 +119,7 @@ TEST_F(ChordsimTest, EveryShippedScenarioRunsShortened) {
       {"partition", "--set nodes.initial=80"},
       {"path-length", "--set nodes.initial=256 --set duration=30s"},
       {"fig12-churn", "--set nodes.initial=80 --set duration=10m"},
+      {"simgrid-chord", "--set nodes.initial=100 --set nodes.join_over=50s --set duration=300s"},
   };
   for (const auto& [name, sets] : runs) {
     SCOPED_TRACE(name);
