@@ -120,6 +120,9 @@ TEST_F(ChordsimTest, EveryShippedScenarioRunsShortened) {
       {"path-length", "--set nodes.initial=256 --set duration=30s"},
       {"fig12-churn", "--set nodes.initial=80 --set duration=10m"},
       {"simgrid-chord", "--set nodes.initial=100 --set nodes.join_over=50s --set duration=300s"},
+      {"million",
+       "--set nodes.initial=300 --set duration=20s --set metrics.window=5s "
+       "--set metrics.ring_check=5s"},
   };
   for (const auto& [name, sets] : runs) {
     SCOPED_TRACE(name);
