@@ -52,6 +52,9 @@ void FingerTable::assign(std::span<const Peer> peers) {
     entries_.erase(entries_.begin(),
                    entries_.begin() + static_cast<std::ptrdiff_t>(entries_.size() - entries_max));
   }
+  // The span may hold one entry per finger (160, mostly repeats): keep only what is left,
+  // since a simulator holds a million of these tables.
+  entries_.shrink_to_fit();
 }
 
 }  // namespace chord
