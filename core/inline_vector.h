@@ -5,9 +5,9 @@
 // made to allocate by a count it reads off the wire.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <span>
 #include <type_traits>
 
@@ -23,7 +23,21 @@ class InlineVector {
   using value_type = T;
   static constexpr std::size_t capacity = N;
 
-  constexpr InlineVector() = default;
+  // Only the elements in use are constructed, copied and destroyed: a successor list of 8
+  // in a 32-entry list copies 8 peers, not 32 (messages are moved around a lot in the
+  // simulator).
+  InlineVector() {}
+  InlineVector(const InlineVector& other) { append(other); }
+  InlineVector(InlineVector&& other) noexcept { append(other); }
+  InlineVector& operator=(const InlineVector& other) {
+    if (this != &other) {
+      clear();
+      append(other);
+    }
+    return *this;
+  }
+  InlineVector& operator=(InlineVector&& other) noexcept { return *this = other; }
+  ~InlineVector() { clear(); }
 
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
@@ -32,21 +46,24 @@ class InlineVector {
   // REQUIRES: !full().
   void push_back(const T& value) {
     CHORD_ASSERT(count_ < N);
-    items_[count_] = value;
+    new (&items_[count_]) T(value);
     ++count_;
   }
   // REQUIRES: !empty().
   void pop_back() {
     CHORD_ASSERT(count_ > 0);
     --count_;
-    items_[count_] = T{};
+    items_[count_].~T();
   }
   // REQUIRES: count <= N. New elements are value-initialised.
   void resize(std::size_t count) {
     CHORD_ASSERT(count <= N);
-    for (std::size_t i = count; i < count_; ++i)
-      items_[i] = T{};
-    count_ = static_cast<std::uint8_t>(count);
+    while (count_ < count) {
+      new (&items_[count_]) T{};
+      ++count_;
+    }
+    while (count_ > count)
+      pop_back();
   }
   void clear() { resize(0); }
 
@@ -64,11 +81,11 @@ class InlineVector {
   T& back() { return (*this)[count_ - 1u]; }
   const T& back() const { return (*this)[count_ - 1u]; }
 
-  T* begin() { return items_.data(); }
-  T* end() { return items_.data() + count_; }
-  const T* begin() const { return items_.data(); }
-  const T* end() const { return items_.data() + count_; }
-  std::span<const T> span() const { return {items_.data(), count_}; }
+  T* begin() { return items_; }
+  T* end() { return items_ + count_; }
+  const T* begin() const { return items_; }
+  const T* end() const { return items_ + count_; }
+  std::span<const T> span() const { return {items_, count_}; }
 
   friend bool operator==(const InlineVector& a, const InlineVector& b) {
     if (a.count_ != b.count_) return false;
@@ -79,8 +96,15 @@ class InlineVector {
   }
 
  private:
+  void append(const InlineVector& other) {
+    for (std::size_t i = 0; i < other.count_; ++i)
+      push_back(other.items_[i]);
+  }
+
   std::uint8_t count_ = 0;
-  std::array<T, N> items_{};
+  union {  // raw room for N elements: only [0, count_) are alive
+    T items_[N];
+  };
 };
 
 }  // namespace chord
