@@ -322,13 +322,30 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
   // Closest preceding nodes among fingers and successors, best first. The last two places
   // go to our first successors: if every far candidate is dead, the initiator can still
   // make progress along the ring through them (they are the farthest from the key).
+  //
+  // Fingers and successors are each sorted by clockwise distance from us, so the ones in
+  // (self, key) are a prefix of each, and the closest preceding the key are the farthest
+  // from us: walk both prefixes back from their ends, merging. (This was an insertion
+  // sort by distance to the key: 13% of a 10^5-node run went to computing distances.)
   LookupPeers best;
-  for (const Peer& peer : fingers_.entries()) {
-    if (usable(peer) && in_open(self_.id, peer.id, key)) insert_candidate(best, peer, key);
-  }
-  for (std::size_t i = 0; i < routing_successors; ++i) {
-    const Peer& peer = successors_[i];
-    if (usable(peer) && in_open(self_.id, peer.id, key)) insert_candidate(best, peer, key);
+  const std::span<const Peer> fingers = fingers_.entries();
+  std::size_t f = 0;
+  while (f < fingers.size() && in_open(self_.id, fingers[f].id, key))
+    ++f;
+  std::size_t s = 0;
+  while (s < routing_successors && in_open(self_.id, successors_[s].id, key))
+    ++s;
+  while (!best.full() && (f > 0 || s > 0)) {
+    const Peer* pick = nullptr;
+    if (f > 0 && s > 0 && fingers[f - 1].id == successors_[s - 1].id) {
+      pick = &fingers[--f];  // the same peer in both lists
+      --s;
+    } else if (f > 0 && (s == 0 || in_open(self_.id, successors_[s - 1].id, fingers[f - 1].id))) {
+      pick = &fingers[--f];  // the finger is farther from us: closer to the key
+    } else {
+      pick = &successors_[--s];
+    }
+    if (usable(*pick)) best.push_back(*pick);
   }
   constexpr std::size_t ring_fallbacks = 2;
   for (const Peer& peer : best) {
