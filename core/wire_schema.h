@@ -56,6 +56,20 @@ inline constexpr bool is_size_tag<cereal::SizeTag<T>> = true;
 // are the same: tests/core/codec_test.cc checks every message type against cereal's
 // PortableBinaryOutputArchive and PortableBinaryInputArchive.
 
+// What an archive does with anything that is not a value, binary data or a size: the
+// wrapper's own save(), a save() for the type, or its serialize() (which only reads when
+// saving). Shared by WriteArchive and SizeArchive, so both walk the schema alike.
+template <typename Archive, typename T>
+void save_fields(Archive& archive, const T& value) {
+  if constexpr (requires { value.save(archive); }) {
+    value.save(archive);
+  } else if constexpr (requires { save(archive, value); }) {
+    save(archive, value);
+  } else {
+    serialize(archive, const_cast<T&>(value));
+  }
+}
+
 // Appends a payload to a byte vector.
 class WriteArchive {
  public:
@@ -75,12 +89,8 @@ class WriteArchive {
       out_.insert(out_.end(), bytes, bytes + value.size);
     } else if constexpr (is_size_tag<T>) {
       put(static_cast<cereal::size_type>(value.size));
-    } else if constexpr (requires { value.save(*this); }) {
-      value.save(*this);
-    } else if constexpr (requires { save(*this, value); }) {
-      save(*this, value);
     } else {
-      serialize(*this, const_cast<T&>(value));  // serialize() only reads when saving
+      save_fields(*this, value);
     }
   }
   template <typename T>
@@ -455,12 +465,8 @@ class SizeArchive {
       bytes_ += static_cast<std::size_t>(value.size);
     } else if constexpr (is_size_tag<T>) {
       bytes_ += sizeof(std::remove_reference_t<decltype(value.size)>);
-    } else if constexpr (requires { value.save(*this); }) {
-      value.save(*this);
-    } else if constexpr (requires { save(*this, value); }) {
-      save(*this, value);
     } else {
-      serialize(*this, const_cast<T&>(value));  // serialize() only reads when saving
+      save_fields(*this, value);
     }
   }
 
