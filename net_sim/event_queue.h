@@ -21,9 +21,10 @@ struct Event {
   Time at;
   std::uint64_t sequence = 0;
   std::uint32_t node = 0;
-  std::uint32_t payload = 0;  // deliver: pool slot; timer: generation; control: action index
+  std::uint32_t payload = 0;  // deliver: slot in the flight pool; timer: generation
   EventType type = EventType::deliver;
-  TimerKind kind = TimerKind::stabilize;
+  TimerKind kind = TimerKind::stabilize;  // timer: which
+  std::uint8_t message_type = 0;          // deliver: the message's variant index
 };
 
 class EventQueue {

@@ -213,23 +213,11 @@ void Simulator::NodeRuntime::send(const Endpoint& to, Message&& message) {
     ++sim.counters_.messages_lost;
     return;
   }
-  std::uint32_t slot;
-  if (!sim.free_slots_.empty()) {
-    slot = sim.free_slots_.back();
-    sim.free_slots_.pop_back();
-  } else {
-    slot = static_cast<std::uint32_t>(sim.pool_.size());
-    sim.pool_.emplace_back();
-  }
-  InFlight& flight = sim.pool_[slot];
-  flight.from = sim.endpoint_of(index_);
-  flight.from_node = index_;
-  flight.to_incarnation = sim.slots_[*target].incarnation;
-  flight.message = std::move(message);
   Event event;
   event.at = sim.now_ + sim.config_.network.latency.sample(sim.network_random_);
   event.node = *target;
-  event.payload = slot;
+  event.message_type = static_cast<std::uint8_t>(message.index());
+  event.payload = sim.flights_.put({index_, sim.slots_[*target].incarnation}, std::move(message));
   event.type = EventType::deliver;
   sim.queue_.push(event);
 }
@@ -334,13 +322,10 @@ void Simulator::process(const Event& event) {
     slot.node->on_timer(event.kind);
     return;
   }
-  InFlight& flight = pool_[event.payload];
-  const Endpoint from = flight.from;
-  const NodeIndex from_node = flight.from_node;
-  const bool deliverable = slot.node && flight.to_incarnation == slot.incarnation &&
+  FlightPool::Taken flight = flights_.take(event.message_type, event.payload);
+  const NodeIndex from_node = flight.header.from_node;
+  const bool deliverable = slot.node && flight.header.to_incarnation == slot.incarnation &&
                            slots_[from_node].group == slot.group;
-  Message message = std::move(flight.message);
-  free_slots_.push_back(event.payload);
   if (!deliverable) {
     ++counters_.messages_lost;
     return;
@@ -348,9 +333,9 @@ void Simulator::process(const Event& event) {
   ++counters_.events;
   ++counters_.messages_delivered;
   mix_trace((static_cast<std::uint64_t>(event.at.time_since_epoch().count()) << 8) ^
-            (0x80 | message.index()));
+            (0x80 | flight.message.index()));
   mix_trace((std::uint64_t{event.node} << 32) | from_node);
-  slot.node->on_message(from, message);
+  slot.node->on_message(endpoint_of(from_node), flight.message);
 }
 
 void Simulator::run_until(Time until) {

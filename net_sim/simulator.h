@@ -21,6 +21,7 @@
 
 #include "core/peer_node.h"
 #include "net_sim/event_queue.h"
+#include "net_sim/flight_pool.h"
 #include "net_sim/network_model.h"
 #include "net_sim/oracle.h"
 #include "net_sim/sim_random.h"
@@ -168,13 +169,6 @@ class Simulator {
     SimRandom random;
   };
 
-  struct InFlight {
-    Endpoint from;
-    NodeIndex from_node = 0;
-    std::uint32_t to_incarnation = 0;
-    Message message;
-  };
-
   std::optional<NodeIndex> index_of(const Endpoint& endpoint) const;
   void start(NodeIndex index);
   void stop(NodeIndex index);
@@ -190,8 +184,7 @@ class Simulator {
   SimRandom id_random_;
   EventQueue queue_;
   std::deque<Slot> slots_;  // stable addresses: each node holds a reference to its runtime
-  std::vector<InFlight> pool_;
-  std::vector<std::uint32_t> free_slots_;
+  FlightPool flights_;
   std::vector<ChordNode*> table_;
   Oracle oracle_;
   // Recent departures (crash or leave), for judging lookups that raced one. Pruned after
