@@ -208,6 +208,11 @@ bool ChordNode::is_dead(const Lookup& lookup, const NodeId& id) {
   return false;
 }
 
+void ChordNode::note_dead(Lookup& lookup, const NodeId& id) {
+  if (lookup.dead.size() >= dead_max) lookup.dead.erase(lookup.dead.begin());
+  lookup.dead.push_back(id);
+}
+
 ChordNode::Lookup* ChordNode::find_lookup(std::uint64_t id) {
   for (Lookup& lookup : lookups_) {
     if (lookup.id == id) return &lookup;

@@ -572,12 +572,7 @@ void ChordNode::on_rpc_timeout(const PendingRpc& rpc) {
         }
         lookup->candidates.pop_back();
       }
-      if (lookup->dead.full()) {
-        for (std::size_t i = 1; i < lookup->dead.size(); ++i)
-          lookup->dead[i - 1] = lookup->dead[i];
-        lookup->dead.pop_back();
-      }
-      lookup->dead.push_back(rpc.target.id);
+      note_dead(*lookup, rpc.target.id);
       if (lookup->candidates.empty()) {
         continue_past(*lookup, rpc.target.id);
         return;
@@ -597,12 +592,7 @@ void ChordNode::on_rpc_timeout(const PendingRpc& rpc) {
       lookup->in_flight = false;
       if (rpc.target.id != NodeId()) {
         suspect(rpc.target.id);
-        if (lookup->dead.full()) {
-          for (std::size_t i = 1; i < lookup->dead.size(); ++i)
-            lookup->dead[i - 1] = lookup->dead[i];
-          lookup->dead.pop_back();
-        }
-        lookup->dead.push_back(rpc.target.id);
+        note_dead(*lookup, rpc.target.id);
       }
       if (lookup->purpose == LookupPurpose::join || lookup->purpose == LookupPurpose::check_ring) {
         if (lookup->hops == 0) {  // the first contact did not answer: try another

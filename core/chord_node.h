@@ -148,8 +148,10 @@ class ChordNode {
     Peer responder;          // the last node that answered
     Peer key_predecessor;    // when done: the node before the owner (a joiner's place)
     LookupPeers candidates;  // next nodes to ask, closest preceding the key first
-    InlineVector<NodeId, 16> dead;  // nodes that timed out in this lookup (newest last)
-    std::uint8_t hops = 0;          // nodes that answered a request of this lookup
+    // Nodes that timed out in this lookup, newest last, at most dead_max. On the heap: it
+    // is empty in all but a few lookups, and 16 ids inline would double a Lookup's size.
+    std::vector<NodeId> dead;
+    std::uint8_t hops = 0;  // nodes that answered a request of this lookup
     std::uint8_t timeouts = 0;
     std::uint8_t finger_index = 0;
     std::uint8_t restarts = 0;  // times our own successor list had to name the owner
@@ -233,6 +235,9 @@ class ChordNode {
   void finish_lookup(std::uint64_t lookup_id, LookupFailure failure, const Peer& owner);
   Lookup* find_lookup(std::uint64_t id);
   static bool is_dead(const Lookup& lookup, const NodeId& id);
+  // Adds `id` to the lookup's dead nodes, forgetting the oldest beyond dead_max.
+  static void note_dead(Lookup& lookup, const NodeId& id);
+  static constexpr std::size_t dead_max = 16;
   void continue_past(Lookup& lookup, const NodeId& last_dead);
   // The local routing step: done with the owner and its successors, or the candidates.
   // `lookup`, when given, excludes the peers it found dead.

@@ -29,9 +29,13 @@ PeerNode::PeerNode(const NodeConfig& config, Runtime& runtime, const Peer& self)
       ring_runtime_(*this),
       chord_(config.chord, ring_runtime_, self),
       store_(config.dht.records_max, config.dht.value_bytes_max),
-      chat_(config.chat, *this, runtime),
       next_request_id_(runtime.random()) {
   CHORD_ASSERT(validate(config) == nullptr);
+}
+
+ChatService& PeerNode::chat() {
+  if (!chat_) chat_ = std::make_unique<ChatService>(config_.chat, *this, runtime_);
+  return *chat_;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -53,10 +57,10 @@ void PeerNode::on_message(const Endpoint& from, const Message& message) {
                    on_operation_reply(from, m.request_id, m.status, nullptr, 0);
                  },
                  [&](const RecordTransferAck&) {},  // transfers are repeated, not retried
-                 [&](const ChatOpen&) { chat_.on_message(from, message); },
-                 [&](const ChatText&) { chat_.on_message(from, message); },
-                 [&](const ChatClose&) { chat_.on_message(from, message); },
-                 [&](const ChatAck&) { chat_.on_message(from, message); },
+                 [&](const ChatOpen&) { chat().on_message(from, message); },
+                 [&](const ChatText&) { chat().on_message(from, message); },
+                 [&](const ChatClose&) { chat().on_message(from, message); },
+                 [&](const ChatAck&) { chat().on_message(from, message); },
                  [&](const auto&) { chord_.on_message(from, message); },
              },
              message);
@@ -89,7 +93,7 @@ void PeerNode::on_timer(TimerKind kind) {
       break;
     case TimerKind::chat_resend:
     case TimerKind::user_renew:
-      chat_.on_timer(kind);
+      if (chat_) chat_->on_timer(kind);  // armed only by an existing ChatService
       break;
     default:
       chord_.on_timer(kind);
@@ -466,7 +470,7 @@ void PeerNode::finish(std::uint64_t operation_id, DhtStatus status, const std::s
   result.attempts = operation.attempts;
   result.latency = runtime_.now() - operation.started;
   if (operation.purpose != 0) {
-    chat_.on_dht_done(operation.purpose, operation.context, result);
+    chat().on_dht_done(operation.purpose, operation.context, result);
     if (leaving_ && operation.purpose == ChatService::purpose_unregister) complete_leave();
     return;
   }
@@ -518,11 +522,11 @@ PeerNode::Operation* PeerNode::find_operation(std::uint64_t id) {
 // Replication and hand-over
 
 void PeerNode::leave() {
-  if (chat_.handle()) {
+  if (chat_ && chat_->handle()) {
     // Remove the user's record first, so it does not outlive the session by a lease; the
     // ring is left when that removal ends (bounded by attempts_max).
     leaving_ = true;
-    chat_.end_user();
+    chat_->end_user();
     if (leaving_ && !unregistering()) complete_leave();
     return;
   }

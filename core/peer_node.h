@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -67,7 +68,9 @@ class PeerNode {
   // Whether this node is the primary for `key`: (predecessor, self], or any key while it is
   // alone or does not know its predecessor yet (then the lookup that sent the key decides).
   bool responsible_for(const NodeId& key) const;
-  ChatService& chat() { return chat_; }
+  // The user session and its chats, made on first use: most nodes of a large simulation
+  // never host a user, and an idle ChatService is a tenth of a node's memory there.
+  ChatService& chat();
 
   // Starts a DHT operation whose end goes back to the chat service with `purpose` and
   // `context` instead of to the runtime. Returns false if it could not start.
@@ -176,7 +179,7 @@ class PeerNode {
   RingRuntime ring_runtime_;
   ChordNode chord_;
   RecordStore store_;
-  ChatService chat_;
+  std::unique_ptr<ChatService> chat_;  // see chat()
   std::vector<Operation> operations_;
   std::uint64_t next_operation_id_ = 1;
   std::uint64_t attempting_ = 0;
