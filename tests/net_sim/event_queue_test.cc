@@ -1,0 +1,95 @@
+// The event queue pops events in (time, push order), whatever mix of near events (the
+// timing wheel) and far ones (the heap) it holds: the simulator's determinism rests on it.
+#include "net_sim/event_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <utility>
+
+#include "net_sim/sim_random.h"
+
+namespace chord::sim {
+namespace {
+
+Event at_us(std::int64_t us, std::uint32_t tag) {
+  Event event;
+  event.at = Time(Duration(us));
+  event.payload = tag;
+  return event;
+}
+
+// Runs a simulation-like load: each pop pushes up to three events due after it, at delays
+// drawn from `max_delay_us` (short delays land in the wheel, long ones in the heap), and
+// checks every pop against a reference ordered by (time, push order).
+void check_against_reference(std::int64_t max_delay_us, std::uint64_t seed) {
+  EventQueue queue;
+  std::map<std::pair<std::int64_t, std::uint64_t>, std::uint32_t> reference;
+  SimRandom random(seed);
+  std::uint64_t pushes = 0;
+  std::uint32_t tag = 0;
+  auto push = [&](std::int64_t us) {
+    queue.push(at_us(us, tag));
+    reference.emplace(std::pair{us, pushes++}, tag++);
+  };
+  for (int i = 0; i < 50; ++i)
+    push(static_cast<std::int64_t>(random.next() % 5'000'000));
+  std::int64_t now = 0;
+  // Bounded: pushes stop after 150,000 steps, at most 3 each.
+  for (int step = 0; step < 1'000'000 && !queue.empty(); ++step) {
+    ASSERT_EQ(queue.size(), reference.size());
+    const auto expected = reference.begin();
+    EXPECT_EQ(queue.top().at.time_since_epoch().count(), expected->first.first);
+    const Event event = queue.pop();
+    ASSERT_EQ(event.payload, expected->second) << "step " << step;
+    ASSERT_EQ(event.at.time_since_epoch().count(), expected->first.first);
+    ASSERT_GE(event.at.time_since_epoch().count(), now);
+    now = event.at.time_since_epoch().count();
+    reference.erase(expected);
+    if (step < 150'000) {
+      const auto fan_out = random.next() % 4;
+      for (std::uint64_t k = 0; k < fan_out; ++k) {
+        const auto kind = random.next() % 8;
+        const std::int64_t delay =
+            kind == 0   ? 0  // due now: after what is already due now
+            : kind == 1 ? static_cast<std::int64_t>(random.next() % 3'000'000)
+                        : static_cast<std::int64_t>(random.next() %
+                                                    static_cast<std::uint64_t>(max_delay_us + 1));
+        push(now + delay);
+      }
+    }
+  }
+  EXPECT_TRUE(queue.empty());
+  EXPECT_TRUE(reference.empty());
+}
+
+TEST(EventQueue, PopsInTimeThenPushOrderWithMessagesAndTimersMixed) {
+  check_against_reference(50'000, 1);  // latencies within the wheel
+}
+
+TEST(EventQueue, PopsInOrderWhenDelaysSpanTheWheelAndBeyond) {
+  check_against_reference(400'000, 2);  // many beyond the wheel's 131 ms
+}
+
+TEST(EventQueue, PopsInOrderWithEqualTimesAndIdleGaps) {
+  check_against_reference(3, 3);  // many equal times; gaps only from the far events
+}
+
+TEST(EventQueue, EqualTimesComeOutInPushOrderAcrossWheelAndHeap) {
+  EventQueue queue;
+  // Pushed while the wheel is at 0: 10 s is far (heap). After popping the event at 9.99 s,
+  // the wheel moves there, and an event pushed for 10 s lands in the wheel: it must still
+  // come out after the one pushed first.
+  queue.push(at_us(10'000'000, 1));
+  queue.push(at_us(9'990'000, 2));
+  EXPECT_EQ(queue.pop().payload, 2u);
+  queue.push(at_us(10'000'000, 3));
+  queue.push(at_us(9'995'000, 4));
+  EXPECT_EQ(queue.pop().payload, 4u);
+  EXPECT_EQ(queue.pop().payload, 1u);
+  EXPECT_EQ(queue.pop().payload, 3u);
+  EXPECT_TRUE(queue.empty());
+}
+
+}  // namespace
+}  // namespace chord::sim
