@@ -39,6 +39,8 @@ NodeIndex Simulator::add_node(const NodeId& id) {
   CHORD_ASSERT(slots_.size() < nodes_max);
   const auto index = static_cast<NodeIndex>(slots_.size());
   slots_.emplace_back(*this, index, id);
+  reach_.emplace_back();
+  timer_generation_.emplace_back();
   table_.push_back(nullptr);
   return index;
 }
@@ -73,7 +75,7 @@ PeerNode* Simulator::peer(NodeIndex index) {
 void Simulator::start(NodeIndex index) {
   Slot& slot = slots_[index];
   CHORD_ASSERT(!slot.node);
-  slot.random = SimRandom(mix_seed(config_.seed, index + 1000, slot.incarnation));
+  slot.random = SimRandom(mix_seed(config_.seed, index + 1000, reach_[index].incarnation));
   slot.node.emplace(node_config_, slot.runtime, Peer{slot.id, endpoint_of(index)});
   slot.node->chord().set_maintenance_paused(paused_);
   table_[index] = &slot.node->chord();
@@ -100,8 +102,8 @@ void Simulator::stop(NodeIndex index) {
   if (slot.node) record_departure(index);
   slot.node.reset();
   table_[index] = nullptr;
-  ++slot.incarnation;  // messages in flight to the old incarnation vanish
-  for (auto& generation : slot.timer_generation)
+  ++reach_[index].incarnation;  // messages in flight to the old incarnation vanish
+  for (auto& generation : timer_generation_[index])
     ++generation;  // and so do its timers
   membership_changed();
 }
@@ -186,12 +188,12 @@ void Simulator::build_ideal_ring(std::span<const NodeIndex> members) {
 void Simulator::partition(std::span<const std::uint8_t> groups) {
   CHORD_ASSERT(groups.size() == slots_.size());
   for (std::size_t i = 0; i < groups.size(); ++i)
-    slots_[i].group = groups[i];
+    reach_[i].group = groups[i];
 }
 
 void Simulator::heal() {
-  for (Slot& slot : slots_)
-    slot.group = 0;
+  for (Reach& reach : reach_)
+    reach.group = 0;
 }
 
 void Simulator::set_maintenance_paused(bool paused) {
@@ -217,25 +219,24 @@ void Simulator::NodeRuntime::send(const Endpoint& to, Message&& message) {
   event.at = sim.now_ + sim.config_.network.latency.sample(sim.network_random_);
   event.node = *target;
   event.message_type = static_cast<std::uint8_t>(message.index());
-  event.payload = sim.flights_.put({index_, sim.slots_[*target].incarnation}, std::move(message));
+  event.payload = sim.flights_.put({index_, sim.reach_[*target].incarnation}, std::move(message));
   event.type = EventType::deliver;
   sim.queue_.push(event);
 }
 
 void Simulator::NodeRuntime::set_timer(TimerKind kind, Time at) {
-  Slot& slot = simulator_.slots_[index_];
   const auto k = static_cast<std::size_t>(kind);
   Event event;
   event.at = std::max(at, simulator_.now_);
   event.node = index_;
-  event.payload = ++slot.timer_generation[k];
+  event.payload = ++simulator_.timer_generation_[index_][k];
   event.type = EventType::timer;
   event.kind = kind;
   simulator_.queue_.push(event);
 }
 
 void Simulator::NodeRuntime::cancel_timer(TimerKind kind) {
-  ++simulator_.slots_[index_].timer_generation[static_cast<std::size_t>(kind)];
+  ++simulator_.timer_generation_[index_][static_cast<std::size_t>(kind)];
 }
 
 std::uint64_t Simulator::NodeRuntime::random() {
@@ -305,27 +306,30 @@ void Simulator::mix_trace(std::uint64_t value) {
 }
 
 void Simulator::process(const Event& event) {
-  Slot& slot = slots_[event.node];
+  const NodeIndex index = event.node;
   if (event.type == EventType::control) {
-    if (slot.node && slot.node->chord().phase() == ChordNode::Phase::left) stop(event.node);
+    Slot& slot = slots_[index];
+    if (slot.node && slot.node->chord().phase() == ChordNode::Phase::left) stop(index);
     return;
   }
   if (event.type == EventType::timer) {
-    if (!slot.node ||
-        slot.timer_generation[static_cast<std::size_t>(event.kind)] != event.payload) {
+    // The dense arrays first: a stale timer never touches the node.
+    if (table_[index] == nullptr ||
+        timer_generation_[index][static_cast<std::size_t>(event.kind)] != event.payload) {
       return;  // cancelled, replaced, or the node is gone
     }
     ++counters_.events;
     mix_trace((static_cast<std::uint64_t>(event.at.time_since_epoch().count()) << 8) ^
               static_cast<std::uint64_t>(event.kind));
-    mix_trace(event.node);
-    slot.node->on_timer(event.kind);
+    mix_trace(index);
+    slots_[index].node->on_timer(event.kind);
     return;
   }
   FlightPool::Taken flight = flights_.take(event.message_type, event.payload);
   const NodeIndex from_node = flight.header.from_node;
-  const bool deliverable = slot.node && flight.header.to_incarnation == slot.incarnation &&
-                           slots_[from_node].group == slot.group;
+  const bool deliverable = table_[index] != nullptr &&
+                           flight.header.to_incarnation == reach_[index].incarnation &&
+                           reach_[from_node].group == reach_[index].group;
   if (!deliverable) {
     ++counters_.messages_lost;
     return;
@@ -334,8 +338,8 @@ void Simulator::process(const Event& event) {
   ++counters_.messages_delivered;
   mix_trace((static_cast<std::uint64_t>(event.at.time_since_epoch().count()) << 8) ^
             (0x80 | flight.message.index()));
-  mix_trace((std::uint64_t{event.node} << 32) | from_node);
-  slot.node->on_message(endpoint_of(from_node), flight.message);
+  mix_trace((std::uint64_t{index} << 32) | from_node);
+  slots_[index].node->on_message(endpoint_of(from_node), flight.message);
 }
 
 void Simulator::run_until(Time until) {
