@@ -16,6 +16,17 @@ void Oracle::rebuild(std::span<ChordNode* const> nodes) {
   std::sort(members_.begin(), members_.end());
 }
 
+void Oracle::update(std::span<ChordNode* const> nodes, std::span<const Member> changed) {
+  for (const Member& member : changed) {
+    const ChordNode* node = nodes[member.second];
+    const bool live = node != nullptr && node->phase() == ChordNode::Phase::member;
+    const auto it = std::lower_bound(members_.begin(), members_.end(), member);
+    const bool present = it != members_.end() && *it == member;
+    if (live && !present) members_.insert(it, member);
+    if (!live && present) members_.erase(it);
+  }
+}
+
 std::size_t Oracle::position_of(const NodeId& id) const {
   const auto it = std::lower_bound(members_.begin(), members_.end(), Member{id, 0});
   return it == members_.end() ? 0 : static_cast<std::size_t>(it - members_.begin());

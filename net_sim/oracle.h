@@ -52,6 +52,10 @@ class Oracle {
 
   // Replaces the membership. `nodes[i]` is node i's state, or nullptr if it is not alive.
   void rebuild(std::span<ChordNode* const> nodes);
+  // The same result for a few nodes that may have changed: each of `changed` (its id and
+  // index) is added or removed as nodes[index] now is or is not a live member. O(M) each
+  // (an insertion into the sorted array), against the rebuild's O(M log M).
+  void update(std::span<ChordNode* const> nodes, std::span<const Member> changed);
 
   std::span<const Member> members() const { return members_; }
   bool is_live_member(const NodeId& id) const;

@@ -105,7 +105,7 @@ void Simulator::stop(NodeIndex index) {
   ++reach_[index].incarnation;  // messages in flight to the old incarnation vanish
   for (auto& generation : timer_generation_[index])
     ++generation;  // and so do its timers
-  membership_changed();
+  membership_changed(index);
 }
 
 void Simulator::create_ring(NodeIndex index) {
@@ -179,7 +179,7 @@ void Simulator::build_ideal_ring(std::span<const NodeIndex> members) {
     if (count > 1) predecessor = peer(position + count - 1);
     slots_[index].node->chord().install_state(predecessor, successors, fingers);
   }
-  membership_changed();
+  oracle_dirty_ = true;  // every member changed
 }
 
 // ---------------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ void Simulator::NodeRuntime::report(const LookupResult& result) {
 }
 
 void Simulator::NodeRuntime::notice(NodeNotice notice) {
-  simulator_.membership_changed();
+  simulator_.membership_changed(index_);
   if (notice == NodeNotice::left) {
     Event event;
     event.at = simulator_.now_;
@@ -370,11 +370,24 @@ std::span<ChordNode* const> Simulator::node_table() {
   return table_;
 }
 
+void Simulator::membership_changed(NodeIndex index) {
+  if (oracle_dirty_) return;
+  oracle_changed_.emplace_back(slots_[index].id, index);
+  // Many at once (a mass failure, a partition): one rebuild is cheaper.
+  if (oracle_changed_.size() > 64 + oracle_.members().size() / 64) {
+    oracle_dirty_ = true;
+    oracle_changed_.clear();
+  }
+}
+
 const Oracle& Simulator::oracle() {
   if (oracle_dirty_) {
     oracle_.rebuild(table_);
     oracle_dirty_ = false;
+  } else if (!oracle_changed_.empty()) {
+    oracle_.update(table_, oracle_changed_);
   }
+  oracle_changed_.clear();
   return oracle_;
 }
 

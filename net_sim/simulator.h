@@ -178,7 +178,10 @@ class Simulator {
   void start(NodeIndex index);
   void stop(NodeIndex index);
   void process(const Event& event);
-  void membership_changed() { oracle_dirty_ = true; }
+  // Node `index` may have become or stopped being a live member: the oracle updates that
+  // node alone when next asked (a full rebuild sorts every member: at 10^5 nodes joining
+  // at 200 a second, it was three quarters of the run).
+  void membership_changed(NodeIndex index);
   void record_departure(NodeIndex index);
   bool departed_since(const NodeId& id, Time since);
   void mix_trace(std::uint64_t value);
@@ -198,7 +201,8 @@ class Simulator {
   // the lookup timeout, so bounded by the departure rate.
   std::map<NodeId, Time> departed_;
   std::deque<std::pair<Time, NodeId>> departures_;
-  bool oracle_dirty_ = true;
+  bool oracle_dirty_ = true;                    // rebuild it all
+  std::vector<Oracle::Member> oracle_changed_;  // else: update these (id, index) only
   bool paused_ = false;
   Time now_{};
   SimCounters counters_;

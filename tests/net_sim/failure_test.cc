@@ -1,6 +1,8 @@
 // Mass failure (ToN Table II setting: 1,000 nodes, r = 20) and graceful departures.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/net_sim/sim_test_util.h"
 
 namespace chord::sim {
@@ -142,6 +144,66 @@ TEST(SimGracefulLeave, HalfTheNodesLeavingKeepsTheRingCorrect) {
       "after the last departure\n",
       leaving, nodes.size(), tally.describe().c_str(),
       std::chrono::duration<double>(*recovered - last_departure).count());
+}
+
+}  // namespace
+}  // namespace chord::sim
+
+namespace chord::sim {
+namespace {
+
+// The simulator updates its oracle node by node as nodes join, crash, leave and come back.
+// At every step it must hold exactly what a rebuild from every node's state holds.
+TEST(SimOracle, NodeByNodeUpdatesMatchAFullRebuildThroughJoinsCrashesAndLeaves) {
+  using namespace std::chrono_literals;
+  Simulator sim(testing::uniform_latency_config(31, 5ms, 50ms));
+  SimRandom random(32);
+  std::vector<NodeIndex> nodes = testing::join_one_by_one(sim, 60, 50ms, random);
+  auto expect_same_as_rebuild = [&](const char* step) {
+    Oracle fresh;
+    fresh.rebuild(sim.node_table());
+    const auto kept = sim.oracle().members();
+    const auto rebuilt = fresh.members();
+    ASSERT_EQ(kept.size(), rebuilt.size()) << step;
+    EXPECT_TRUE(std::equal(kept.begin(), kept.end(), rebuilt.begin())) << step;
+  };
+  expect_same_as_rebuild("after the joins");
+  std::size_t members_seen = 0;
+  for (int round = 0; round < 40; ++round) {
+    const NodeIndex node = nodes[random.uniform(nodes.size())];
+    switch (random.uniform(4)) {
+      case 0:
+        sim.crash(node);
+        break;
+      case 1:
+        sim.leave(node);
+        break;
+      case 2:  // back, and joining through a random running node
+        if (!sim.is_running(node)) {
+          sim.restart(node);
+          for (NodeIndex other : nodes) {
+            if (other != node && sim.is_running(other)) {
+              const NodeIndex bootstrap[] = {other};
+              sim.join(node, bootstrap);
+              break;
+            }
+          }
+        }
+        break;
+      default: {  // a new node joins
+        const NodeIndex joiner = sim.add_node();
+        const NodeIndex bootstrap[] = {nodes[0]};
+        if (sim.is_running(nodes[0])) sim.join(joiner, bootstrap);
+        nodes.push_back(joiner);
+        break;
+      }
+    }
+    expect_same_as_rebuild("at once");
+    sim.run_for(300ms);  // joins complete, leaves finish, crashes are noticed
+    expect_same_as_rebuild("after 300 ms");
+    members_seen += sim.oracle().members().size();
+  }
+  EXPECT_GT(members_seen, 40u * 30u);  // the ring stayed populated throughout
 }
 
 }  // namespace
