@@ -44,6 +44,8 @@ class FlightPool {
   // Takes the message out of slot `slot` of type `type` and frees the slot.
   // REQUIRES: (type, slot) came from put() and was not taken since.
   Taken take(std::size_t type, std::uint32_t slot) { return takers[type](pools_, slot); }
+  // Starts loading slot `slot` of type `type` into the cache (a hint; no effect otherwise).
+  void prefetch(std::size_t type, std::uint32_t slot) const { prefetchers[type](pools_, slot); }
 
   // Slots held (in use or free), over all types, and their bytes: the pools' footprint.
   std::size_t slots_held() const {
@@ -100,6 +102,17 @@ class FlightPool {
     pool.free.push_back(slot);
     return taken;
   }
+  template <std::size_t I>
+  static void prefetch_in(const Pools& pools, std::uint32_t slot) {
+    const auto& items = std::get<I>(pools).items;
+    if (slot < items.size()) __builtin_prefetch(&items[slot]);
+  }
+  using Prefetcher = void (*)(const Pools&, std::uint32_t);
+  static constexpr auto prefetchers = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<Prefetcher, sizeof...(I)>{&prefetch_in<I>...};
+  }
+  (std::make_index_sequence<std::variant_size_v<Message>>{});
+
   using Taker = Taken (*)(Pools&, std::uint32_t);
   static constexpr auto takers = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<Taker, sizeof...(I)>{&take_from<I>...};
