@@ -18,14 +18,14 @@ class CandidateInserter {
  public:
   CandidateInserter(LookupPeers& peers, const NodeId& key) : peers_(peers), key_(key) {
     for (std::size_t i = 0; i < peers_.size(); ++i)
-      distance_[i] = peers_[i].id.distance_to(key_);
+      distance_[i] = peers_[i].id.words_distance_to(key_);
   }
 
   void add(const Peer& peer) {
     for (const Peer& existing : peers_) {
       if (existing.id == peer.id) return;
     }
-    const NodeId distance = peer.id.distance_to(key_);
+    const NodeId::Distance distance = peer.id.words_distance_to(key_);
     std::size_t place = peers_.size();
     while (place > 0 && distance < distance_[place - 1])
       --place;
@@ -42,7 +42,7 @@ class CandidateInserter {
  private:
   LookupPeers& peers_;
   const NodeId& key_;
-  std::array<NodeId, lookup_peers_max> distance_;
+  std::array<NodeId::Distance, lookup_peers_max> distance_;
 };
 
 }  // namespace

@@ -6,23 +6,25 @@ namespace chord {
 
 void FingerTable::refresh(std::size_t index, const Peer& owner) {
   CHORD_ASSERT(index < id_bits);
-  const NodeId low = NodeId().plus_power_of_two(index);  // 2^index as a distance
+  const NodeId zero;
+  const NodeId::Distance low = zero.words_distance_to(zero.plus_power_of_two(index));  // 2^index
   const bool owner_is_self = owner.id == self_;
-  const NodeId owner_distance = self_.distance_to(owner.id);
+  const NodeId::Distance owner_distance = self_.words_distance_to(owner.id);
   // End of the stale range: max(distance(owner), 2^(index+1)); past the top of the ring for
   // the last index, or when the owner is self, everything from 2^index on.
   const bool to_end = owner_is_self || index + 1 == id_bits;
-  NodeId high = to_end ? NodeId() : NodeId().plus_power_of_two(index + 1);
+  NodeId::Distance high =
+      to_end ? NodeId::Distance{} : zero.words_distance_to(zero.plus_power_of_two(index + 1));
   if (!to_end && high < owner_distance) high = owner_distance;
   std::erase_if(entries_, [&](const Peer& peer) {
     if (peer.id == owner.id) return false;
-    const NodeId distance = self_.distance_to(peer.id);
+    const NodeId::Distance distance = self_.words_distance_to(peer.id);
     return !(distance < low) && (to_end || distance < high);
   });
   if (owner_is_self) return;
   const auto place = std::lower_bound(entries_.begin(), entries_.end(), owner_distance,
-                                      [&](const Peer& peer, const NodeId& distance) {
-                                        return self_.distance_to(peer.id) < distance;
+                                      [&](const Peer& peer, const NodeId::Distance& distance) {
+                                        return self_.words_distance_to(peer.id) < distance;
                                       });
   if (place != entries_.end() && place->id == owner.id) {
     place->endpoint = owner.endpoint;  // the same id may come back at a new address
@@ -42,7 +44,7 @@ void FingerTable::assign(std::span<const Peer> peers) {
     if (peer.id != self_) entries_.push_back(peer);
   }
   std::sort(entries_.begin(), entries_.end(), [&](const Peer& a, const Peer& b) {
-    return self_.distance_to(a.id) < self_.distance_to(b.id);
+    return self_.words_distance_to(a.id) < self_.words_distance_to(b.id);
   });
   entries_.erase(std::unique(entries_.begin(), entries_.end(),
                              [](const Peer& a, const Peer& b) { return a.id == b.id; }),

@@ -86,14 +86,8 @@ NodeId NodeId::plus(const NodeId& other) const {
 }
 
 NodeId NodeId::distance_to(const NodeId& to) const {
-  const std::uint32_t low_difference = to.low() - low();
-  const std::uint64_t borrow_low = to.low() < low() ? 1u : 0u;
-  const std::uint64_t middle_difference = to.middle() - middle();
-  const std::uint64_t borrow_middle =
-      (to.middle() < middle() ? 1u : 0u) | (middle_difference < borrow_low ? 1u : 0u);
-  // A final borrow is the wrap: the result is mod 2^160.
-  return from_words(to.high() - high() - borrow_middle, middle_difference - borrow_low,
-                    low_difference);
+  const Distance distance = words_distance_to(to);
+  return from_words(distance.high, distance.middle, distance.low);
 }
 
 int NodeId::highest_bit() const {

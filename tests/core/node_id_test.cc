@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "core/sha1.h"
 
@@ -102,6 +103,32 @@ TEST(NodeId, DistanceAndPlusAreInverseOnRandomIds) {
     EXPECT_EQ(a.plus(a.distance_to(b)), b);
     EXPECT_EQ(a.distance_to(b).plus(b.distance_to(a)), NodeId());  // a full turn is 0 mod 2^160
     EXPECT_EQ(a.distance_to(a), NodeId());
+  }
+}
+
+// The word form of a distance is the same number, and orders distances as NodeId does,
+// including borrows across each word boundary.
+TEST(NodeId, WordsDistanceIsTheDistanceAndOrdersTheSame) {
+  auto words_of = [](const NodeId& id) {
+    return NodeId::Distance{id.high(), id.middle(), id.low()};
+  };
+  std::vector<NodeId> ids;
+  for (int i = 0; i < 200; ++i)
+    ids.push_back(NodeId::hash_of(numbered('w', i)));
+  // Borrows: ids that differ only in the low or middle word, either way round.
+  ids.push_back(NodeId::from_words(5, 7, 0));
+  ids.push_back(NodeId::from_words(5, 7, 0xffffffff));
+  ids.push_back(NodeId::from_words(5, 0, 1));
+  ids.push_back(NodeId::from_words(5, ~std::uint64_t{0}, 0));
+  ids.push_back(NodeId::from_words(0, 0, 0));
+  ids.push_back(NodeId::from_words(~std::uint64_t{0}, ~std::uint64_t{0}, 0xffffffff));
+  const NodeId key = NodeId::hash_of("key");
+  for (const NodeId& a : ids) {
+    for (const NodeId& b : ids) {
+      ASSERT_EQ(a.words_distance_to(b), words_of(a.distance_to(b)));
+      EXPECT_EQ(a.words_distance_to(key) < b.words_distance_to(key),
+                a.distance_to(key) < b.distance_to(key));
+    }
   }
 }
 
