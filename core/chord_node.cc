@@ -220,30 +220,30 @@ void ChordNode::on_timer(TimerKind kind) {
 void ChordNode::on_message(const Endpoint& from, const Message& message) {
   if (phase_ == Phase::left || phase_ == Phase::idle) return;
   if (predecessor_ && predecessor_->endpoint == from) heard_predecessor_ = 2;
-  std::visit(Overloaded{
-                 [&](const FindSuccessorRequest& m) { on_find_successor(from, m); },
-                 [&](const GetStateRequest& m) { on_get_state(from, m); },
-                 [&](const Notify& m) { on_notify(from, m); },
-                 [&](const Leave& m) { on_leave(from, m); }, [&](const Nudge& m) { on_nudge(m); },
-                 [&](const Ping& m) {
-                   // Pure liveness: answered at once, but only by a ring member, so a node
-                   // that restarted with the same id is not mistaken for its old self.
-                   if (phase_ == Phase::member) runtime_.send(from, Pong{m.request_id});
-                 },
-                 [&](const FindSuccessorReply& m) {
-                   if (auto rpc = take_rpc(m.request_id, from, ReplyType::find_successor))
-                     on_lookup_reply(*rpc, m);
-                 },
-                 [&](const GetStateReply& m) {
-                   if (auto rpc = take_rpc(m.request_id, from, ReplyType::state))
-                     on_state_reply(*rpc, m);
-                 },
-                 [&](const Pong& m) {
-                   if (auto rpc = take_rpc(m.request_id, from, ReplyType::pong)) on_pong(*rpc);
-                 },
-                 [&](const auto&) {},  // DHT and chat messages are not the ring's business
-             },
-             message);
+  std::visit(
+      Overloaded{
+          [&](const FindSuccessorRequest& m) { on_find_successor(from, m); },
+          [&](const GetStateRequest& m) { on_get_state(from, m); },
+          [&](const Notify& m) { on_notify(from, m); }, [&](const Leave& m) { on_leave(from, m); },
+          [&](const Nudge& m) { on_nudge(from, m); },
+          [&](const Ping& m) {
+            // Pure liveness: answered at once, but only by a ring member, so a node
+            // that restarted with the same id is not mistaken for its old self.
+            if (phase_ == Phase::member) runtime_.send(from, Pong{m.request_id});
+          },
+          [&](const FindSuccessorReply& m) {
+            if (auto rpc = take_rpc(m.request_id, from, ReplyType::find_successor))
+              on_lookup_reply(*rpc, m);
+          },
+          [&](const GetStateReply& m) {
+            if (auto rpc = take_rpc(m.request_id, from, ReplyType::state)) on_state_reply(*rpc, m);
+          },
+          [&](const Pong& m) {
+            if (auto rpc = take_rpc(m.request_id, from, ReplyType::pong)) on_pong(*rpc);
+          },
+          [&](const auto&) {},  // DHT and chat messages are not the ring's business
+      },
+      message);
 }
 
 void ChordNode::on_find_successor(const Endpoint& from, const FindSuccessorRequest& request) {

@@ -187,7 +187,7 @@ class ChordNode {
   void ping_predecessor();
   void query_state(const Peer& target, RpcKind kind, const Peer& subject = {});
   void adopt_successor_list(const Peer& head, const SuccessorList& list);
-  void on_nudge(const Nudge& nudge);
+  void on_nudge(const Endpoint& from, const Nudge& nudge);
   void successors_changed();  // economical: disturb, and nudge our predecessor
   void check_ring();
   void fix_fingers();
