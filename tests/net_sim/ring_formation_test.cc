@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "tests/net_sim/sim_test_util.h"
 
 namespace chord::sim {
@@ -51,6 +53,38 @@ TEST(SimRingFormation, ConcurrentJoinsFormAPerfectRing) {
               std::chrono::duration<double>(ideal_at->time_since_epoch()).count());
 }
 
+// SimGrid's maintenance periods: stabilize every 20 s, fix_fingers and ping_predecessor
+// every 120 s.
+SimConfig simgrid_periods(std::uint64_t seed, Duration check_ring_period) {
+  SimConfig config = uniform_latency_config(seed, 5ms, 50ms);
+  config.chord.stabilize_period = 20s;
+  config.chord.fix_fingers_period = 120s;
+  config.chord.ping_predecessor_period = 120s;
+  config.chord.check_ring_period = check_ring_period;
+  return config;
+}
+
+// A ring of one, then count - 1 joins `gap` apart, each through a random earlier node.
+// Returns how long after the last join the ring held all of them and was ideal (checked
+// every `check`), or nullopt if it was not within `limit`.
+std::optional<Duration> ideal_after_joins(Simulator& sim, SimRandom& random, std::size_t count,
+                                          Duration gap, Duration check, Duration limit) {
+  std::vector<NodeIndex> nodes{sim.add_node()};
+  sim.create_ring(nodes[0]);
+  for (std::size_t i = 1; i < count; ++i) {
+    const NodeIndex node = sim.add_node();
+    const NodeIndex via[] = {nodes[random.uniform(nodes.size())]};
+    sim.join(node, via);
+    nodes.push_back(node);
+    sim.run_for(gap);
+  }
+  const Time last_join = sim.now();
+  const auto ideal_at = sim.run_until_true(
+      [&] { return sim.health().members == count && sim.health().ideal(); }, check, limit);
+  if (!ideal_at) return std::nullopt;
+  return *ideal_at - last_join;
+}
+
 // SimGrid's workload (scenarios/simgrid-chord.yaml): a node every 0.5 s joins through one
 // random member, while stabilize runs only every 20 s. Concurrent joins then leave runs of
 // new nodes that skip past each other and past their true neighbours; each was taken in
@@ -59,31 +93,15 @@ TEST(SimRingFormation, ConcurrentJoinsFormAPerfectRing) {
 TEST(SimRingFormation, JoinsFasterThanStabilizationAreIdealWithinFivePeriods) {
   const std::uint64_t seed = 4;
   SCOPED_TRACE(replay_hint(seed));
-  SimConfig config = uniform_latency_config(seed, 5ms, 50ms);
-  config.chord.stabilize_period = 20s;
-  config.chord.fix_fingers_period = 120s;
-  config.chord.ping_predecessor_period = 120s;
-  config.chord.check_ring_period = 0s;
-  Simulator sim(config);
+  Simulator sim(simgrid_periods(seed, 0s));
   SimRandom random(seed + 4);
   const std::size_t count = small_scale() ? 300 : 1000;
-  std::vector<NodeIndex> nodes{sim.add_node()};
-  sim.create_ring(nodes[0]);
-  for (std::size_t i = 1; i < count; ++i) {
-    const NodeIndex node = sim.add_node();
-    const NodeIndex via[] = {nodes[random.uniform(nodes.size())]};
-    sim.join(node, via);
-    nodes.push_back(node);
-    sim.run_for(500ms);
-  }
-  const Time last_join = sim.now();
-  const auto ideal_at = sim.run_until_true(
-      [&] { return sim.health().members == count && sim.health().ideal(); }, 1s, 100s);
-  ASSERT_TRUE(ideal_at.has_value()) << "not ideal five periods (100 s) after the last join";
+  const auto ideal_after = ideal_after_joins(sim, random, count, 500ms, 1s, 100s);
+  ASSERT_TRUE(ideal_after.has_value()) << "not ideal five periods (100 s) after the last join";
   std::printf(
       "[ formation ] %zu joins 0.5 s apart, stabilize every 20 s: ideal %.1f s after "
       "the last\n",
-      count, std::chrono::duration<double>(*ideal_at - last_join).count());
+      count, std::chrono::duration<double>(*ideal_after).count());
 }
 
 // SimGrid's workload starts from one node and joins 200 a second: thousands of newcomers
@@ -95,30 +113,14 @@ TEST(SimRingFormation, JoinsFasterThanStabilizationAreIdealWithinFivePeriods) {
 TEST(SimRingFormation, ABurstOfJoinsIntoATinyRingIsIdealWithinFifteenPeriods) {
   const std::uint64_t seed = 9;
   SCOPED_TRACE(replay_hint(seed));
-  SimConfig config = uniform_latency_config(seed, 5ms, 50ms);
-  config.chord.stabilize_period = 20s;
-  config.chord.fix_fingers_period = 120s;
-  config.chord.ping_predecessor_period = 120s;
-  config.chord.check_ring_period = 20s;
-  Simulator sim(config);
+  Simulator sim(simgrid_periods(seed, 20s));
   SimRandom random(seed + 4);
   const std::size_t count = small_scale() ? 1000 : 3000;
-  std::vector<NodeIndex> nodes{sim.add_node()};
-  sim.create_ring(nodes[0]);
-  for (std::size_t i = 1; i < count; ++i) {  // 200 joins a second
-    const NodeIndex node = sim.add_node();
-    const NodeIndex via[] = {nodes[random.uniform(nodes.size())]};
-    sim.join(node, via);
-    nodes.push_back(node);
-    sim.run_for(5ms);
-  }
-  const Time last_join = sim.now();
-  const auto ideal_at = sim.run_until_true(
-      [&] { return sim.health().members == count && sim.health().ideal(); }, 5s, 300s);
-  ASSERT_TRUE(ideal_at.has_value()) << "not ideal fifteen periods (300 s) after the last join";
+  const auto ideal_after = ideal_after_joins(sim, random, count, 5ms, 5s, 300s);  // 200/s
+  ASSERT_TRUE(ideal_after.has_value()) << "not ideal fifteen periods (300 s) after the last join";
   std::printf(
       "[ formation ] %zu joins 5 ms apart into a ring of one: ideal %.1f s after the last\n", count,
-      std::chrono::duration<double>(*ideal_at - last_join).count());
+      std::chrono::duration<double>(*ideal_after).count());
 }
 
 }  // namespace
