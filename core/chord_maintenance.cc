@@ -173,7 +173,7 @@ void ChordNode::on_nudge(const Endpoint& from, const Nudge& nudge) {
   if (!from_successor_list && !closer) return;
   disturb();
   if (state_query_pending_) return;
-  if (closer) {
+  if (closer && !maintenance_paused_) {
     // A node between us and our successor: a joiner that took us as its predecessor. Ask
     // it directly (StabilizeFromPredecessor: adopted only if it answers) rather than
     // stabilize with our successor, whose predecessor is the newcomer nearest to it: when

@@ -77,8 +77,9 @@ void ChordNode::arm_deadlines() {
 void ChordNode::disarm_idle_deadlines() {
   // Nor does it keep room for them: in a simulation of a million nodes, the room that
   // finished RPCs and lookups leave behind would be a good part of each node's memory.
-  if (rpcs_.empty() && rpcs_.capacity() != 0) rpcs_ = {};
-  if (lookups_.empty() && lookups_.capacity() != 0) lookups_ = {};
+  // (Swapped with empty vectors: assigning {} keeps the capacity.)
+  if (rpcs_.empty() && rpcs_.capacity() != 0) std::vector<PendingRpc>().swap(rpcs_);
+  if (lookups_.empty() && lookups_.capacity() != 0) std::vector<Lookup>().swap(lookups_);
   if (!rpcs_.empty() || !lookups_.empty() || armed_deadline_ == Time::max()) return;
   armed_deadline_ = Time::max();
   runtime_.cancel_timer(TimerKind::deadlines);
