@@ -34,13 +34,9 @@ void FingerTable::refresh(std::size_t index, const Peer& owner) {
   // Grow a few entries at a time, not by doubling: a table fills one finger at a time to
   // about log2 N entries and then stays, and a million simulated nodes each keeping room
   // for twice their fingers is 0.6 KB a node (heaptrack, simgrid-chord at 10^4).
-  if (entries_.size() == entries_.capacity()) {
-    const auto offset = place - entries_.begin();
-    entries_.reserve(entries_.size() + 4);
-    entries_.insert(entries_.begin() + offset, owner);
-    return;
-  }
-  entries_.insert(place, owner);
+  const auto offset = place - entries_.begin();
+  if (entries_.size() == entries_.capacity()) entries_.reserve(entries_.size() + 4);
+  entries_.insert(entries_.begin() + offset, owner);
 }
 
 bool FingerTable::remove(const NodeId& id) {
