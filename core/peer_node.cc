@@ -323,7 +323,7 @@ void PeerNode::attempt(Operation& operation) {
   // it finished, sent its request, or started another attempt. Otherwise it waits.
   Operation* still = find_operation(id);
   if (still != nullptr && still->attempts == attempts && still->request_id == 0 &&
-      still->lookup_id == 0) {
+      still->lookup_id == 0 && still->retry_at == Time::max()) {
     still->lookup_id = *lookup;
   }
 }
@@ -353,10 +353,19 @@ void PeerNode::on_lookup_done(const LookupResult& result) {
     send_operation_request(*operation);
     return;
   }
-  // We own the key: serve it here.
+  // We own the key: serve it here. Unless our predecessor lies between the key and us: the
+  // lookup went through a stale successor list that skips the node before us (moments
+  // after joins), so the key is that node's, and a put here would misplace its record and
+  // a get miss it. Look again once the ring has settled, as after any refusal. (A get
+  // still takes a copy we hold, as on_get does.)
   const Time now = runtime_.now();
+  const bool ours = responsible_for(operation->record.key);
   switch (operation->kind) {
     case DhtOperation::put:
+      if (!ours) {
+        refused(*operation, DhtStatus::not_responsible);
+        return;
+      }
       finish(operation->id, store_primary(operation->record));
       return;
     case DhtOperation::remove: {
@@ -370,6 +379,10 @@ void PeerNode::on_lookup_done(const LookupResult& result) {
     }
     case DhtOperation::get: {
       const StoredRecord* stored = store_.get(operation->record.key, now);
+      if (stored == nullptr && !ours) {
+        refused(*operation, DhtStatus::not_responsible);
+        return;
+      }
       if (stored == nullptr) {
         // As for a get from another node (on_get): we may have taken this range over
         // moments ago, with its records still on their way; ask the successor that held it.

@@ -30,6 +30,10 @@ class ChordnodeProcesses : public ::testing::Test {
           std::printf("%s: %s", entry.path().filename().c_str(), line);
         if (file != nullptr) std::fclose(file);
       }
+      for (std::size_t i = 0; i < processes_.size(); ++i) {  // and on stdout
+        for (const std::string& line : processes_[i]->lines())
+          std::printf("%s stdout: %s\n", names_[i].c_str(), line.c_str());
+      }
     }
     processes_.clear();
     fs::remove_all(dir_);
@@ -38,6 +42,7 @@ class ChordnodeProcesses : public ::testing::Test {
   Process& spawn(const std::string& name, std::vector<std::string> args) {
     args.insert(args.begin(), CHORDNODE_BINARY);
     processes_.push_back(std::make_unique<Process>(args, (dir_ / (name + ".err")).string()));
+    names_.push_back(name);
     EXPECT_TRUE(processes_.back()->started()) << name;
     return *processes_.back();
   }
@@ -73,12 +78,14 @@ class ChordnodeProcesses : public ::testing::Test {
         std::make_unique<Process>(std::vector<std::string>{CHORDNODE_BINARY, "chat", "--name", name,
                                                            "--bootstrap", bootstrap},
                                   (dir_ / (name + ".err")).string(), true));
+    names_.push_back(name);
     EXPECT_TRUE(processes_.back()->started()) << name;
     return *processes_.back();
   }
 
   fs::path dir_;
   std::vector<std::unique_ptr<Process>> processes_;
+  std::vector<std::string> names_;  // of processes_, in the same order
   std::vector<Process*> serves_;
 };
 

@@ -530,5 +530,62 @@ TEST(SimDht, RemovedRecordsAreGoneFromEveryReplicaAndOnlyTheOwnerRemoves) {
   EXPECT_EQ(outcome.right, records.size() / 2);
 }
 
+// A lookup named a node the owner of a key that is its predecessor's: the node before
+// that predecessor has a stale successor list that skips it (moments after joins). Its
+// own get must not report the record missing (chordnode showed this as "/chat bob"
+// failing with "not found" right after "/find bob" found him, about once in 50 runs of
+// ChordnodeProcesses under load), nor may its put store the record here. Built by hand:
+// A -> C in A's list, while C's predecessor is B, which holds the record.
+TEST(SimDht, AnOwnerNamedThroughAStaleListDefersToItsPredecessor) {
+  const std::uint64_t seed = 1430;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(dht_config(seed));
+  const NodeId a_id = NodeId().plus_power_of_two(10);
+  const NodeId key = a_id.plus_power_of_two(99);  // in (A, B]
+  const NodeId later_key = a_id.plus_power_of_two(99).plus_power_of_two(98);
+  const NodeIndex a = sim.add_node(a_id);
+  const NodeIndex b = sim.add_node(a_id.plus_power_of_two(100));
+  const NodeIndex c = sim.add_node(a_id.plus_power_of_two(101));
+  const NodeIndex pair[] = {a, c};
+  sim.build_ideal_ring(pair);
+  const NodeIndex alone[] = {b};
+  sim.build_ideal_ring(alone);  // B, a ring of one: every key is its own
+  sim.set_maintenance_paused(true);
+  DhtTally tally;
+  tally.attach(sim);
+  const auto put = sim.peer(b)->put(Record{key, 7, 1, 3600000, "10.9.8.7:1"});
+  ASSERT_TRUE(put.has_value());
+  sim.run_for(100ms);
+  ASSERT_TRUE(tally.results.at({b, *put}).ok());
+  // B tells C it is C's predecessor; A, its maintenance paused, keeps C as its successor.
+  sim.peer(c)->on_message(sim.node(b)->self().endpoint, Notify{sim.node(b)->self().id});
+  ASSERT_TRUE(sim.node(c)->predecessor().has_value());
+  ASSERT_EQ(sim.node(c)->predecessor()->id, sim.node(b)->self().id);
+
+  // C's get and put of keys in (A, B]: A names C their owner. Neither ends while the ring
+  // disagrees (each waits and looks again), and C stores nothing.
+  const auto get = sim.peer(c)->get(key);
+  const auto misplaced = sim.peer(c)->put(Record{later_key, 9, 1, 3600000, "10.9.8.7:2"});
+  ASSERT_TRUE(get.has_value());
+  ASSERT_TRUE(misplaced.has_value());
+  sim.run_for(300ms);
+  EXPECT_EQ(tally.results.count({c, *get}), 0u)
+      << "ended as " << static_cast<int>(tally.results.at({c, *get}).status);
+  EXPECT_EQ(tally.results.count({c, *misplaced}), 0u);
+  EXPECT_EQ(sim.peer(c)->records().size(), 0u);
+
+  // Once maintenance runs, the ring takes B in, and both end well: the get with B's record,
+  // the put at B.
+  sim.set_maintenance_paused(false);
+  sim.run_for(10s);
+  ASSERT_EQ(tally.results.count({c, *get}), 1u);
+  EXPECT_EQ(tally.results.at({c, *get}).status, DhtStatus::ok);
+  EXPECT_EQ(tally.results.at({c, *get}).value, "10.9.8.7:1");
+  ASSERT_EQ(tally.results.count({c, *misplaced}), 1u);
+  EXPECT_EQ(tally.results.at({c, *misplaced}).status, DhtStatus::ok);
+  EXPECT_NE(sim.peer(b)->records().get(later_key, sim.now()), nullptr);
+  EXPECT_TRUE(sim.health().ideal());
+}
+
 }  // namespace
 }  // namespace chord::sim
