@@ -327,9 +327,14 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
   // Peers this lookup already found dead are left out.
   auto usable = [&](const Peer& peer) { return lookup == nullptr || !is_dead(*lookup, peer.id); };
   peers.clear();
-  if (successors_.empty()) {  // alone: we own every key and precede it
+  if (successors_.empty()) {
+    // Alone: we own every key and precede it. Unless a node notified us that we have not
+    // adopted yet (it joined moments ago): the ring is then it and us, and the keys in
+    // (us, it] are its.
     peers.push_back(self_);
-    peers.push_back(self_);
+    const bool theirs = predecessor_ && predecessor_->id != self_.id &&
+                        in_open_closed(self_.id, key, predecessor_->id);
+    peers.push_back(theirs ? *predecessor_ : self_);
     return true;
   }
   const std::size_t routing_successors = config_.route_with_successor_list ? successors_.size() : 1;

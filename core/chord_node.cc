@@ -346,6 +346,9 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
         return;
       }
       if (reply.status == StateStatus::busy) {
+        // We learned nothing: not a quiet round, or a node outside the ring whose
+        // successor is busy would back off and stay outside ever longer.
+        disturb();
         finish_stabilize();
         return;
       }
@@ -437,7 +440,12 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
       predecessor_ = rpc.target;
       remember(rpc.target);
       if (list.empty()) {
-        successors_.assign(1, rpc.target);  // a ring of one: its node is our successor
+        // Alone, or it has not adopted yet the node that joined after it: the owner that
+        // sent us here, whose predecessor it is. That one follows us, else it does.
+        const Peer& owner = rpc.subject;
+        const bool after = owner.endpoint.is_set() && owner.id != rpc.target.id &&
+                           owner.id != self_.id && in_open(self_.id, owner.id, rpc.target.id);
+        successors_.assign(1, after ? owner : rpc.target);
       } else {
         adopt_successor_list(list.front(), [&] {
           SuccessorList tail;

@@ -123,5 +123,46 @@ TEST(SimRingFormation, ABurstOfJoinsIntoATinyRingIsIdealWithinFifteenPeriods) {
       std::chrono::duration<double>(*ideal_after).count());
 }
 
+// The first node of a ring, alone, is notified by the first joiner B and has not adopted it
+// yet when a third node C, whose id lies between them, joins through it. C belongs before B,
+// not before the first node: the first node's lookup must name B the owner of C's id, and
+// C must take B as its successor. (Before, C took the first node as its successor: its
+// stabilize then walked along the ring to its place, and in chordnode, with backed-off
+// periods, a crash meanwhile could leave two nodes that each knew only the other's dead
+// neighbours, and the ring was lost.)
+TEST(SimRingFormation, AJoinThroughANodeNotYetSuccessorOfItsFirstJoinerLandsInPlace) {
+  const std::uint64_t seed = 43;
+  SCOPED_TRACE(replay_hint(seed));
+  Simulator sim(base_config(seed));
+  const NodeId a_id = NodeId().plus_power_of_two(20);
+  const NodeIndex a = sim.add_node(a_id);
+  const NodeIndex b = sim.add_node(a_id.plus_power_of_two(101));
+  const NodeIndex c = sim.add_node(a_id.plus_power_of_two(100));  // between A and B
+  sim.create_ring(a);
+  const NodeIndex via[] = {a};
+  sim.join(b, via);
+  const auto notified =
+      sim.run_until_true([&] { return sim.node(a)->predecessor().has_value(); }, 1ms, 5s);
+  ASSERT_TRUE(notified.has_value());
+  ASSERT_EQ(sim.node(a)->predecessor()->id, sim.id_of(b));
+  ASSERT_TRUE(sim.node(a)->successors().empty()) << "A adopted B already: no window to test";
+  // A lookup at A of a key in (A, B] names B.
+  std::optional<LookupResult> found;
+  sim.on_lookup = [&](const CheckedLookup& checked) {
+    if (checked.node == a && checked.result.purpose == LookupPurpose::user) found = checked.result;
+  };
+  ASSERT_TRUE(sim.lookup(a, sim.id_of(c)).has_value());
+  sim.run_for(1ms);
+  sim.join(c, via);
+  ASSERT_TRUE(
+      sim.run_until_true([&] { return sim.node(c)->phase() == ChordNode::Phase::member; }, 1ms, 5s)
+          .has_value());
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->owner.id, sim.id_of(b));
+  ASSERT_FALSE(sim.node(c)->successors().empty());
+  EXPECT_EQ(sim.node(c)->successors().front().id, sim.id_of(b));
+  EXPECT_TRUE(sim.run_until_true([&] { return sim.health().ideal(); }, 100ms, 10s).has_value());
+}
+
 }  // namespace
 }  // namespace chord::sim
