@@ -454,15 +454,6 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
           return tail;
         }());
       }
-      // Our predecessor is the last node before us: after a list shorter than ours (a ring
-      // that small, or lists still short after joins) it comes next, so a crash of the
-      // head before our first stabilize does not leave us without a successor.
-      const bool listed = std::any_of(successors_.begin(), successors_.end(),
-                                      [&](const Peer& p) { return p.id == rpc.target.id; });
-      if (!listed && successors_.size() < config_.successor_list_length &&
-          in_open(successors_.back().id, rpc.target.id, self_.id)) {
-        successors_.push_back(rpc.target);
-      }
       become_member();
       if (const auto head_peer = successor()) runtime_.send(head_peer->endpoint, Notify{self_.id});
       return;
