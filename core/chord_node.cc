@@ -364,6 +364,17 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
       return;
     }
     case RpcKind::recover_successor:
+      if (reply.status == StateStatus::busy) {
+        // Alive and a member, only busy with its own query (it may be recovering from the
+        // same crash): take it as our successor, and stabilize reads its list next round.
+        // Passing over it could leave no candidate, and we would leave the ring.
+        recovery_.clear();
+        successors_.assign(1, rpc.target);
+        remember(rpc.target);
+        successors_changed();
+        finish_stabilize();
+        return;
+      }
       if (reply.status != StateStatus::ok) {
         recover_successor();
         return;

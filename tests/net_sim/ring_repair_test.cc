@@ -403,5 +403,40 @@ TEST(SimMessyTiming, NodeRejoiningWithTheSameIdIsTakenBackIn) {
   EXPECT_EQ(tally.correct, 300u) << tally.describe();
 }
 
+// Two nodes lose their only successors at once (r = 1: A -> X -> B -> Y, X and Y crash) and
+// each looks for a new one through the other. A node answers "busy" while its own state
+// query is pending (here, its stabilize of its dead successor, for a whole RPC timeout),
+// and a busy candidate is alive and a member: it is taken as the successor. (Before, each
+// passed over the other as if dead, ran out of candidates and left the ring; in chordnode,
+// bob and s0 did this when s1 was killed moments after the joins, and bob's finds failed
+// while he rejoined.)
+TEST(SimMessyTiming, TwoNodesRecoveringThroughEachOtherAtOnceStayInTheRing) {
+  for (std::uint64_t seed = 700; seed < 720; ++seed) {
+    SCOPED_TRACE(replay_hint(seed));
+    SimConfig config = repair_config(seed);
+    config.chord.successor_list_length = 1;
+    config.dht.replicas = 1;
+    Simulator sim(config);
+    const NodeId a_id = NodeId().plus_power_of_two(20);
+    const NodeIndex a = sim.add_node(a_id);
+    const NodeIndex x = sim.add_node(a_id.plus_power_of_two(100));
+    const NodeIndex b = sim.add_node(a_id.plus_power_of_two(101));
+    const NodeIndex y = sim.add_node(a_id.plus_power_of_two(101).plus_power_of_two(100));
+    const NodeIndex all[] = {a, x, b, y};
+    sim.build_ideal_ring(all);
+    sim.run_for(3s);
+    sim.crash(x);
+    sim.crash(y);
+    const auto left = sim.run_until_true(
+        [&] {
+          return sim.node(a)->phase() != ChordNode::Phase::member ||
+                 sim.node(b)->phase() != ChordNode::Phase::member;
+        },
+        1ms, 10s);
+    EXPECT_FALSE(left.has_value()) << "a survivor left the ring to rejoin";
+    EXPECT_TRUE(sim.health().ideal());
+  }
+}
+
 }  // namespace
 }  // namespace chord::sim
