@@ -6,33 +6,6 @@
 #include "core/peer_node.h"
 
 namespace chord {
-namespace {
-
-constexpr char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-constexpr std::size_t id_chars = 8;  // 40 bits
-constexpr std::size_t username_bytes_max = 32;
-
-}  // namespace
-
-bool valid_username(std::string_view name) {
-  if (name.empty() || name.size() > username_bytes_max) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-  });
-}
-
-bool valid_handle(std::string_view handle) {
-  const auto hash = handle.find('#');
-  if (hash == std::string_view::npos) return false;
-  const std::string_view id = handle.substr(hash + 1);
-  if (!valid_username(handle.substr(0, hash)) || id.size() != id_chars) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return std::string_view(base32_alphabet).find(c) != std::string_view::npos;
-  });
-}
-
-static_assert(username_bytes_max + 1 + id_chars <= user_handle_bytes_max);
 
 ChatService::ChatService(const ChatConfig& config, PeerNode& node, Runtime& runtime)
     : config_(config), node_(node), runtime_(runtime) {}
@@ -68,15 +41,22 @@ void ChatService::heard(Chat& chat) {
 // ---------------------------------------------------------------------------------------
 // The user session
 
-std::string ChatService::new_id() {
-  const std::uint64_t bits = runtime_.random();
-  std::string id(id_chars, 'a');
-  for (std::size_t i = 0; i < id_chars; ++i)
-    id[i] = base32_alphabet[(bits >> (5 * i)) & 31];
-  return id;
+Result<std::string> ChatService::start_user(std::string_view username) {
+  IdentitySeed seed{};
+  for (std::size_t i = 0; i < seed.size(); i += 8) {
+    const std::uint64_t bits = runtime_.random();
+    for (std::size_t j = 0; j < 8; ++j)
+      seed[i + j] = static_cast<std::uint8_t>(bits >> (8 * j));
+  }
+  return start_user(username, Identity::from_seed(seed));
 }
 
-Result<std::string> ChatService::start_user(std::string_view username) {
+const PublicKey& ChatService::public_key() const {
+  CHORD_ASSERT(identity_.has_value());
+  return identity_->public_key();
+}
+
+Result<std::string> ChatService::start_user(std::string_view username, Identity identity) {
   if (handle_) return Error{Errc::queue_full, "a user session is already running"};
   if (!valid_username(username)) {
     return Error{Errc::bad_endpoint, "a username is 1-32 letters, digits, '-', '_' or '.'"};
@@ -84,28 +64,36 @@ Result<std::string> ChatService::start_user(std::string_view username) {
   if (node_.chord().phase() != ChordNode::Phase::member) {
     return Error{Errc::not_member, "not in a ring yet"};
   }
-  std::string handle(username);
-  handle += '#';
-  handle += new_id();
+  std::string handle = handle_for(username, identity.public_key());
   handle_ = handle;
-  owner_token_ = runtime_.random() | 1;
+  identity_ = std::move(identity);
   registered_ = false;
   failure_reported_ = false;
   registering_since_ = runtime_.now();
-  version_ = 0;
+  expires_max_ms_ = 0;
   register_record(purpose_register);
   runtime_.set_timer(TimerKind::user_renew, runtime_.now() + config_.renew_period);
   flush();
   return handle;
 }
 
+Record ChatService::signed_record(UserRecordKind kind, std::int64_t expires_ms) {
+  CHORD_ASSERT(handle_.has_value() && identity_.has_value());
+  const std::int64_t now_ms = runtime_.wall_clock_ms();
+  seq_ = std::max(seq_ + 1, static_cast<std::uint64_t>(std::max<std::int64_t>(now_ms, 0)));
+  UserRecord user{
+      *handle_, node_.chord().self().endpoint, identity_->public_key(), seq_, expires_ms, kind, {}};
+  sign_user_record(user, *identity_);
+  const auto lease_ms = std::clamp<std::int64_t>(expires_ms - now_ms, 0, UINT32_MAX);
+  return Record{NodeId::hash_of(*handle_), owner_token(identity_->public_key()), seq_,
+                static_cast<std::uint32_t>(lease_ms), encode_user_record(user)};
+}
+
 void ChatService::register_record(std::uint8_t purpose) {
-  CHORD_ASSERT(handle_.has_value());
-  ++version_;
   const auto lease = std::chrono::duration_cast<std::chrono::milliseconds>(config_.register_lease);
-  Record record{NodeId::hash_of(*handle_), owner_token_, version_,
-                static_cast<std::uint32_t>(lease.count()),
-                node_.chord().self().endpoint.to_string()};
+  const std::int64_t expires_ms = runtime_.wall_clock_ms() + lease.count();
+  expires_max_ms_ = std::max(expires_max_ms_, expires_ms);
+  const Record record = signed_record(UserRecordKind::live, expires_ms);
   if (!node_.start_tagged(DhtOperation::put, record, purpose, 0) && !registered_) {
     registration_failed(DhtStatus::busy);
   }
@@ -128,14 +116,16 @@ void ChatService::end_user() {
   if (!handle_) return;
   while (!chats_.empty())
     fail_and_close(chats_.front(), CloseReason::user_left, true);
-  Record record;
-  record.key = NodeId::hash_of(*handle_);
-  record.owner = owner_token_;
-  (void)node_.start_tagged(DhtOperation::remove, record, purpose_unregister, 0);
+  // The tombstone lives as long as the last record signed could: until then a replayed copy
+  // of that record would otherwise be taken again.
+  if (expires_max_ms_ > runtime_.wall_clock_ms()) {
+    const Record tombstone = signed_record(UserRecordKind::tombstone, expires_max_ms_);
+    (void)node_.start_tagged(DhtOperation::remove, tombstone, purpose_unregister, 0);
+  }
   runtime_.cancel_timer(TimerKind::user_renew);
   handle_.reset();
+  identity_.reset();
   registered_ = false;
-  owner_token_ = 0;
   flush();
 }
 
@@ -423,6 +413,20 @@ void ChatService::on_timer(TimerKind kind) {
   flush();
 }
 
+// The record a get found for `handle`, if it is that handle's (PeerNode has checked its
+// signature against the key; the handle is checked here, so a record of another user whose
+// handle hashed alike could not pass).
+std::optional<UserRecord> ChatService::found_record(const std::string& handle,
+                                                    const DhtResult& result) {
+  if (!result.ok()) return std::nullopt;
+  auto record = decode_user_record(result.value);
+  if (!record || record->handle != handle || record->kind != UserRecordKind::live ||
+      check_user_record(result.key, *record, runtime_.wall_clock_ms()) != RecordCheck::ok) {
+    return std::nullopt;
+  }
+  return std::move(record).value();
+}
+
 void ChatService::on_dht_done(std::uint8_t purpose, std::uint64_t context,
                               const DhtResult& result) {
   handle_dht_done(purpose, context, result);
@@ -460,20 +464,18 @@ void ChatService::handle_dht_done(std::uint8_t purpose, std::uint64_t context,
       ChatEvent event;
       event.handle = finding_.count(context) ? finding_[context] : std::string();
       finding_.erase(context);
-      const auto endpoint = result.ok() ? Endpoint::parse(result.value)
-                                        : Result<Endpoint>(Error{Errc::bad_endpoint, ""});
-      event.kind = endpoint ? ChatEventKind::found : ChatEventKind::not_found;
-      if (endpoint) event.endpoint = *endpoint;
-      event.status = result.ok() && !endpoint ? DhtStatus::not_found : result.status;
+      const auto record = found_record(event.handle, result);
+      event.kind = record ? ChatEventKind::found : ChatEventKind::not_found;
+      if (record) event.endpoint = record->endpoint;
+      event.status = result.ok() && !record ? DhtStatus::not_found : result.status;
       report(event);
       return;
     }
     case purpose_resolve: {
       Chat* chat = find_chat(context);
       if (chat == nullptr || chat->state != State::resolving) return;
-      const auto endpoint = result.ok() ? Endpoint::parse(result.value)
-                                        : Result<Endpoint>(Error{Errc::bad_endpoint, ""});
-      if (!endpoint || !handle_) {
+      const auto record = found_record(chat->peer_handle, result);
+      if (!record || !handle_) {
         ChatEvent failed;
         failed.kind = ChatEventKind::open_failed;
         failed.chat_id = chat->id;
@@ -483,7 +485,8 @@ void ChatService::handle_dht_done(std::uint8_t purpose, std::uint64_t context,
         fail_and_close(*chat, CloseReason::user_left, false);
         return;
       }
-      chat->peer = *endpoint;
+      chat->peer = record->endpoint;
+      chat->peer_key = record->public_key;
       chat->state = State::opening;
       chat->resend_at = runtime_.now() + config_.retry_timeout;
       runtime_.send(chat->peer, ChatOpen{chat->id, *handle_, chat->peer_handle});

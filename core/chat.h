@@ -1,10 +1,12 @@
 // ChatService: the user session of one peer and its chats, as a state machine.
 //
-// A user session picks a username; an id of 40 random bits is generated for it and written
-// as 8 base32 characters, so the user's handle is "name#id". The handle is registered in
-// the DHT under SHA-1(handle), with the node's endpoint as value, renewed every
-// renew_period while the session lives and removed when it ends (a crashed session's record
-// expires with its lease).
+// A user session picks a username and has an Ed25519 identity (core/identity.h); the id is
+// derived from the public key and the name (60 bits, 12 base32 characters), so the user's
+// handle "name#id" can only be claimed by the key's holder. The handle is registered in the
+// DHT under SHA-1(handle) as a signed UserRecord (endpoint, public key, sequence number,
+// expiry), renewed every renew_period while the session lives and removed by a signed
+// tombstone when it ends (a crashed session's record expires with its lease). Records a
+// finder gets back are checked against the handle it asked for (PeerNode, UserRecord).
 //
 // A chat runs directly between two peers: the opener finds the other user's endpoint in the
 // DHT and sends ChatOpen; texts carry sequence numbers from 1, the receiver delivers each
@@ -25,9 +27,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/identity.h"
 #include "core/messages.h"
 #include "core/result.h"
 #include "core/runtime.h"
+#include "core/user_record.h"
 
 namespace chord {
 
@@ -52,19 +56,20 @@ struct ChatConfig {
   Duration idle_timeout = std::chrono::seconds(35);
 };
 
-// Username rules: 1 to 32 bytes of letters, digits, '-', '_' and '.'.
-bool valid_username(std::string_view name);
-// "name#id" with a valid name and an 8-character base32 id.
-bool valid_handle(std::string_view handle);
-
 class ChatService {
  public:
   ChatService(const ChatConfig& config, PeerNode& node, Runtime& runtime);
 
-  // Starts the user session: generates the id and registers name#id. Returns the handle.
+  // Starts the user session with `identity` and registers name#id. Returns the handle.
   // Errors: not_member (not in a ring), bad_endpoint (bad name), queue_full (a session is
   // already running).
+  Result<std::string> start_user(std::string_view username, Identity identity);
+  // The same with a key drawn from Runtime::random(): for the simulator, whose random
+  // numbers are seeded, so runs repeat. A real node draws its key from a CSPRNG
+  // (net_real/identity_file.h) and calls the overload above.
   Result<std::string> start_user(std::string_view username);
+  // The session's public key (REQUIRES: handle()).
+  const PublicKey& public_key() const;
   // Ends every chat, removes the directory record and forgets the session.
   void end_user();
   const std::optional<std::string>& handle() const { return handle_; }
@@ -102,6 +107,7 @@ class ChatService {
     std::uint64_t id = 0;
     std::string peer_handle;
     Endpoint peer;
+    PublicKey peer_key{};  // from the peer's signed record (when we opened the chat)
     State state = State::resolving;
     bool opener = false;
     std::uint64_t next_seq = 1;       // next seq to assign to a text we send
@@ -131,16 +137,21 @@ class ChatService {
   void become_open(Chat& chat);
   void register_record(std::uint8_t purpose);
   void registration_failed(DhtStatus status);
-  std::string new_id();
+  Record signed_record(UserRecordKind kind, std::int64_t expires_ms);
+  std::optional<UserRecord> found_record(const std::string& handle, const DhtResult& result);
 
   const ChatConfig& config_;
   PeerNode& node_;
   Runtime& runtime_;
   std::optional<std::string> handle_;
-  std::uint64_t owner_token_ = 0;
-  std::uint64_t version_ = 0;
-  bool registered_ = false;        // a registration (first attempt or renewal) has succeeded
-  bool failure_reported_ = false;  // register_failed said, once per user session
+  std::optional<Identity> identity_;
+  // Sequence numbers are wall-clock milliseconds (at least one more than the last), so a
+  // later session with the same key (chordnode --identity) outnumbers the last one's
+  // tombstone and records without remembering anything.
+  std::uint64_t seq_ = 0;
+  std::int64_t expires_max_ms_ = 0;  // the latest expiry signed in this session
+  bool registered_ = false;          // a registration (first attempt or renewal) has succeeded
+  bool failure_reported_ = false;    // register_failed said, once per user session
   Time registering_since_;
   std::vector<Chat> chats_;
   std::map<std::uint64_t, std::string> finding_;  // find_user requests in progress

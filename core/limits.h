@@ -25,7 +25,7 @@ inline constexpr std::size_t lookup_peers_max = 8;
 // Records in one transfer message; bulk hand-overs are split into chunks of this size.
 inline constexpr std::size_t records_per_chunk_max = 8;
 
-// A record's value (the user's endpoint today; a signed blob later).
+// A record's value: an encoded, signed UserRecord (core/user_record.h), about 170 bytes.
 inline constexpr std::size_t record_value_bytes_max = 1024;
 
 // A user handle "username#id" as text, and a chat message's text, in bytes.

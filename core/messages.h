@@ -36,8 +36,10 @@ struct Peer {
 using SuccessorList = InlineVector<Peer, successors_max>;
 using LookupPeers = InlineVector<Peer, lookup_peers_max>;
 
-// A DHT record. The lease travels as time left, never as an absolute time: nodes share no
-// clock. `owner` is the token of the user session that may renew, overwrite or remove it.
+// A DHT record. The lease travels as time left (the signed value carries the absolute
+// expiry, core/user_record.h). `value` is an encoded, signed UserRecord; `owner` and
+// `version` are hints only: a storing node derives them from the value's key and sequence
+// number once its signature verifies.
 struct Record {
   NodeId key;
   std::uint64_t owner = 0;
@@ -145,6 +147,7 @@ enum class DhtStatus : std::uint8_t {
   not_owner = 5,      // another owner holds this key
   stale_version = 6,  // an older version than the one stored
   busy = 7,
+  bad_record = 8,  // not a validly signed record for its key (core/user_record.h), or expired
 };
 
 struct DhtPut {
@@ -174,6 +177,8 @@ struct DhtGetReply {
   friend bool operator==(const DhtGetReply&, const DhtGetReply&) = default;
 };
 
+// Removal without a signature: refused (bad_record) since records are signed; a user
+// removes a record by putting a signed tombstone. Kept so that type numbers stay put.
 struct DhtRemove {
   RequestId request_id = 0;
   NodeId key;

@@ -4,6 +4,7 @@
 
 #include "core/overloaded.h"
 #include "core/ring_interval.h"
+#include "core/user_record.h"
 
 namespace chord {
 const char* validate(const NodeConfig& config) {
@@ -162,25 +163,47 @@ std::optional<Peer> PeerNode::handover_source() const {
   return successors.front();
 }
 
-DhtStatus PeerNode::store_primary(const Record& record) {
-  const DhtStatus status = store_.put(record, runtime_.now());
-  if (status == DhtStatus::ok) {
-    arm_store_timers();
-    replicate_one(record);
+DhtStatus PeerNode::admit(Record& record, RecordStore::Kind& kind) const {
+  // Replicas are pushed again every replicate_period: bytes this store already took were
+  // checked then, and their lease here already ends by the signed expiry, so a repeated
+  // copy keeps what is stored (the owner, version and kind derived then).
+  const Time now = runtime_.now();
+  if (const StoredRecord* held = store_.find(record.key, now);
+      held != nullptr && held->value == record.value) {
+    record.owner = held->owner;
+    record.version = held->version;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(held->expires - now);
+    record.lease_ms =
+        static_cast<std::uint32_t>(std::min<std::int64_t>(record.lease_ms, left.count()));
+    kind = held->removed ? RecordStore::Kind::tombstone : RecordStore::Kind::live;
+    return DhtStatus::ok;
   }
-  return status;
+  const auto decoded = decode_user_record(record.value);
+  if (!decoded) return DhtStatus::bad_record;
+  const std::int64_t now_ms = runtime_.wall_clock_ms();
+  if (check_user_record(record.key, *decoded, now_ms) != RecordCheck::ok) {
+    return DhtStatus::bad_record;
+  }
+  record.owner = owner_token(decoded->public_key);
+  record.version = decoded->seq;
+  const std::int64_t left_ms = decoded->expires_ms - now_ms;
+  record.lease_ms = static_cast<std::uint32_t>(
+      std::min<std::int64_t>(record.lease_ms, std::min<std::int64_t>(left_ms, UINT32_MAX)));
+  kind = decoded->kind == UserRecordKind::tombstone ? RecordStore::Kind::tombstone
+                                                    : RecordStore::Kind::live;
+  return DhtStatus::ok;
 }
 
-DhtStatus PeerNode::remove_primary(const NodeId& key, std::uint64_t owner) {
-  const DhtStatus status = store_.remove(key, owner, runtime_.now());
-  if (status == DhtStatus::not_owner) return status;
-  // Not the primary: our copy (a replica) is gone, but the requester must still reach the
-  // primary, which removes the record and tells every replica. Saying ok here left the
-  // primary's copy to be handed on and found after the user had quit.
-  if (!responsible_for(key)) return DhtStatus::not_responsible;
-  // The replicas are told even when we had no copy (a hand-over may have been lost): a
-  // replica must not bring a removed record back when it takes over.
-  forward_remove(key, owner);
+DhtStatus PeerNode::store_primary(const Record& record) {
+  Record checked = record;
+  RecordStore::Kind kind = RecordStore::Kind::live;
+  DhtStatus status = admit(checked, kind);
+  if (status != DhtStatus::ok) return status;
+  status = store_.put(checked, runtime_.now(), kind);
+  if (status == DhtStatus::ok) {
+    arm_store_timers();
+    replicate_one(checked);
+  }
   return status;
 }
 
@@ -200,7 +223,7 @@ void PeerNode::on_get(const Endpoint& from, const DhtGet& request) {
     const bool responsible = responsible_for(request.key);
     // Any copy we hold answers, a replica's too: availability first while the ring settles
     // (the owner a lookup names may be a replica for a moment). Removals reach the primary
-    // and every replica (remove_primary), so a removed record is rarely left anywhere.
+    // and every replica (as tombstones), so a removed record is rarely left anywhere.
     const StoredRecord* stored = store_.get(request.key, now);
     if (stored != nullptr) {
       reply.status = DhtStatus::ok;
@@ -234,18 +257,18 @@ void PeerNode::on_get(const Endpoint& from, const DhtGet& request) {
 }
 
 void PeerNode::on_remove(const Endpoint& from, const DhtRemove& request) {
-  DhtRemoveReply reply{request.request_id, DhtStatus::busy};
-  if (chord_.phase() == ChordNode::Phase::member) {
-    reply.status = remove_primary(request.key, request.owner);
-  }
-  runtime_.send(from, reply);
+  // Anyone could send this: only a signed tombstone (a put) removes a record.
+  runtime_.send(from, DhtRemoveReply{request.request_id, DhtStatus::bad_record});
 }
 
 void PeerNode::on_transfer(const Endpoint& from, const RecordTransfer& transfer) {
   const Time now = runtime_.now();
   for (const Record& record : transfer.records) {
-    // A replica or a handover: the sender was responsible. A newer copy here wins.
-    (void)store_.put(record, now);
+    // A replica or a handover: the sender was responsible, but it is not trusted. A record
+    // that fails its check is dropped; a newer copy here wins.
+    Record checked = record;
+    RecordStore::Kind kind = RecordStore::Kind::live;
+    if (admit(checked, kind) == DhtStatus::ok) (void)store_.put(checked, now, kind);
   }
   arm_store_timers();
   runtime_.send(from, RecordTransferAck{transfer.request_id, DhtStatus::ok});
@@ -268,11 +291,10 @@ Result<std::uint64_t> PeerNode::get(const NodeId& key) {
   return start(std::move(operation));
 }
 
-Result<std::uint64_t> PeerNode::remove(const NodeId& key, std::uint64_t owner) {
+Result<std::uint64_t> PeerNode::remove(const Record& tombstone) {
   Operation operation;
   operation.kind = DhtOperation::remove;
-  operation.record.key = key;
-  operation.record.owner = owner;
+  operation.record = tombstone;
   return start(std::move(operation));
 }
 
@@ -304,14 +326,16 @@ Result<std::uint64_t> PeerNode::start(Operation operation) {
 void PeerNode::attempt(Operation& operation) {
   const std::uint64_t id = operation.id;
   if (operation.attempts >= config_.dht.attempts_max) {
-    finish(id, DhtStatus::busy);
+    // Out of lookups while skipping forged copies: no genuine record was found.
+    finish(id, operation.skip_past ? DhtStatus::not_found : DhtStatus::busy);
     return;
   }
   ++operation.attempts;
   const std::uint8_t attempts = operation.attempts;
   operation.request_id = 0;
   operation.lookup_id = 0;
-  const NodeId key = operation.record.key;
+  const NodeId key =
+      operation.skip_past ? operation.skip_past->plus(NodeId::from_u64(1)) : operation.record.key;
   attempting_ = id;
   const auto lookup = chord_.lookup(key);
   attempting_ = 0;
@@ -362,23 +386,22 @@ void PeerNode::on_lookup_done(const LookupResult& result) {
   const bool ours = responsible_for(operation->record.key);
   switch (operation->kind) {
     case DhtOperation::put:
+    case DhtOperation::remove:  // a tombstone is put like a record
       if (!ours) {
         refused(*operation, DhtStatus::not_responsible);
         return;
       }
       finish(operation->id, store_primary(operation->record));
       return;
-    case DhtOperation::remove: {
-      const DhtStatus status = remove_primary(operation->record.key, operation->record.owner);
-      if (status == DhtStatus::not_responsible) {
-        refused(*operation, status);  // the lookup named us too early: look again
-        return;
-      }
-      finish(operation->id, status);
-      return;
-    }
     case DhtOperation::get: {
       const StoredRecord* stored = store_.get(operation->record.key, now);
+      if (operation->skip_past) {
+        // The next holder after one that lied is us: what we hold was checked when stored.
+        if (stored == nullptr) {
+          ask_next_holder(*operation);
+          return;
+        }
+      }
       if (stored == nullptr && !ours) {
         refused(*operation, DhtStatus::not_responsible);
         return;
@@ -410,14 +433,11 @@ void PeerNode::send_operation_request(Operation& operation) {
   operation.deadline = runtime_.now() + config_.dht.request_timeout;
   switch (operation.kind) {
     case DhtOperation::put:
+    case DhtOperation::remove:
       runtime_.send(operation.target.endpoint, DhtPut{id, operation.record});
       break;
     case DhtOperation::get:
       runtime_.send(operation.target.endpoint, DhtGet{id, operation.record.key});
-      break;
-    case DhtOperation::remove:
-      runtime_.send(operation.target.endpoint,
-                    DhtRemove{id, operation.record.key, operation.record.owner});
       break;
   }
   arm_deadlines();
@@ -429,6 +449,23 @@ void PeerNode::on_operation_reply(const Endpoint& from, RequestId id, DhtStatus 
     if (operation.request_id != id || operation.request_id == 0) continue;
     if (operation.target.endpoint != from) return;  // not whom we asked: ignore
     operation.request_id = 0;
+    if (operation.kind == DhtOperation::get && !operation.reply_to) {
+      // The finder trusts no holder: a record that fails its check is a forgery (or a
+      // corrupted copy); the next holders may have the genuine one.
+      const bool ok = status == DhtStatus::ok;
+      if (ok && value != nullptr) {
+        const auto decoded = decode_user_record(*value);
+        if (!decoded || decoded->kind != UserRecordKind::live ||
+            check_user_record(operation.record.key, *decoded, runtime_.wall_clock_ms()) !=
+                RecordCheck::ok) {
+          ask_next_holder(operation);
+          return;
+        }
+      } else if (operation.skip_past && status != DhtStatus::busy) {
+        ask_next_holder(operation);  // this holder has no copy: try the one after it
+        return;
+      }
+    }
     if (status == DhtStatus::not_responsible && operation.asked_successor) {
       finish(operation.id, DhtStatus::not_found);  // the old holder has no copy either
       return;
@@ -451,6 +488,16 @@ void PeerNode::refused(Operation& operation, DhtStatus status) {
   }
   operation.retry_at = runtime_.now() + config_.dht.retry_backoff * (1 << (operation.attempts - 1));
   arm_deadlines();
+}
+
+void PeerNode::ask_next_holder(Operation& operation) {
+  if (operation.skipped >= config_.dht.replicas) {
+    finish(operation.id, DhtStatus::not_found);
+    return;
+  }
+  ++operation.skipped;
+  operation.skip_past = operation.target.id;
+  attempt(operation);
 }
 
 void PeerNode::retry_or_finish(Operation& operation, DhtStatus status) {
@@ -600,13 +647,14 @@ void PeerNode::send_records(const Peer& to, TransferKind kind, const NodeId& fro
                             const NodeId& to_key) {
   if (to.id == chord_.self().id) return;
   RecordTransfer chunk{0, kind, {}};
-  store_.for_each_in(from_key, to_key, runtime_.now(), [&](const Record& record) {
-    chunk.records.push_back(record);
-    if (chunk.records.full()) {
-      runtime_.send(to.endpoint, chunk);
-      chunk.records.clear();
-    }
-  });
+  store_.for_each_in(from_key, to_key, runtime_.now(),
+                     [&](const Record& record, RecordStore::Kind) {
+                       chunk.records.push_back(record);
+                       if (chunk.records.full()) {
+                         runtime_.send(to.endpoint, chunk);
+                         chunk.records.clear();
+                       }
+                     });
   if (!chunk.records.empty()) runtime_.send(to.endpoint, std::move(chunk));
 }
 
@@ -618,15 +666,6 @@ void PeerNode::replicate_one(const Record& record) {
     RecordTransfer transfer{0, TransferKind::replica, {}};
     transfer.records.push_back(record);
     runtime_.send(successors[i].endpoint, std::move(transfer));
-  }
-}
-
-void PeerNode::forward_remove(const NodeId& key, std::uint64_t owner) {
-  const auto successors = chord_.successors();
-  const std::size_t copies = std::min<std::size_t>(config_.dht.replicas, successors.size());
-  for (std::size_t i = 0; i < copies; ++i) {
-    if (successors[i].id == chord_.self().id) continue;
-    runtime_.send(successors[i].endpoint, DhtRemove{0, key, owner});  // its reply is ignored
   }
 }
 

@@ -10,9 +10,14 @@
 // crashed is served by the next node, which becomes responsible and re-replicates. A node
 // that sees a new predecessor join between it and its old one hands that range over. On a
 // graceful leave all records move to the successor. Leases are kept by every holder; a
-// record not renewed by its owner expires everywhere. Removal is applied by the primary and
-// its replicas. A node that joined within handover_grace answers a miss by asking its
-// successor, which held the range until then.
+// record not renewed by its owner expires everywhere. Removal is a signed tombstone, stored
+// and replicated like a record until the removed record's lease would have run out.
+//
+// Every record is a signed UserRecord (core/user_record.h): a put, a replica or a hand-over
+// is stored only if its signature and key check out (else bad_record), and a get checks
+// what it is given the same way: a holder that returns a forged record is skipped and the
+// next holders (its successors, the replicas) are asked. A node that joined within handover_grace
+// answers a miss by asking its successor, which held the range until then.
 //
 // Operations: put, get and remove look the key up, send the request to the owner found and
 // retry with a fresh lookup when the owner is gone or says it is not responsible, up to
@@ -86,7 +91,9 @@ class PeerNode {
   // Each returns the operation id its DhtResult will carry. Errors: queue_full, not_member.
   Result<std::uint64_t> put(const Record& record);
   Result<std::uint64_t> get(const NodeId& key);
-  Result<std::uint64_t> remove(const NodeId& key, std::uint64_t owner);
+  // Removal: `tombstone` is a signed UserRecord of kind tombstone, with a higher sequence
+  // number than the record it removes.
+  Result<std::uint64_t> remove(const Record& tombstone);
 
   // ---- Inputs ----
   void on_message(const Endpoint& from, const Message& message);
@@ -101,6 +108,7 @@ class PeerNode {
    public:
     explicit RingRuntime(PeerNode& node) : node_(node) {}
     Time now() const override { return node_.runtime_.now(); }
+    std::int64_t wall_clock_ms() const override { return node_.runtime_.wall_clock_ms(); }
     void send(const Endpoint& to, Message&& message) override {
       node_.runtime_.send(to, std::move(message));
     }
@@ -119,7 +127,7 @@ class PeerNode {
   struct Operation {
     std::uint64_t id = 0;
     DhtOperation kind = DhtOperation::get;
-    Record record;                // put: the record; remove: key and owner
+    Record record;                // put: the record; remove: the tombstone; get: the key
     std::uint64_t lookup_id = 0;  // the lookup in progress, or 0
     RequestId request_id = 0;     // the request in flight, or 0
     Peer target;                  // whom the request went to
@@ -128,6 +136,10 @@ class PeerNode {
     Time retry_at = Time::max();   // the next attempt, after a refusal (retry_backoff)
     bool asked_successor = false;  // a get of a range we just took over: asked who held it
     std::uint8_t attempts = 0;
+    // A get whose holder returned a forged record (or, after that, none) asks the next
+    // holder: the successor of skip_past. At most `replicas` holders are skipped.
+    std::optional<NodeId> skip_past;
+    std::uint8_t skipped = 0;
     // A get this node forwards for a requester while it takes over a range (handover grace).
     std::optional<Endpoint> reply_to;
     RequestId reply_id = 0;
@@ -144,8 +156,11 @@ class PeerNode {
   void on_get(const Endpoint& from, const DhtGet& request);
   void on_remove(const Endpoint& from, const DhtRemove& request);
   void on_transfer(const Endpoint& from, const RecordTransfer& transfer);
+  // Checks a record a peer sent (its signature, key and expiry, unless this store holds
+  // the same bytes) and fills in its owner, version, lease cap and kind from the signed
+  // value. bad_record if it fails.
+  DhtStatus admit(Record& record, RecordStore::Kind& kind) const;
   DhtStatus store_primary(const Record& record);
-  DhtStatus remove_primary(const NodeId& key, std::uint64_t owner);
 
   // Operations run.
   Result<std::uint64_t> start(Operation operation);
@@ -156,6 +171,7 @@ class PeerNode {
   void refused(Operation& operation, DhtStatus status);
   std::optional<Peer> handover_source() const;
   void retry_or_finish(Operation& operation, DhtStatus status);
+  void ask_next_holder(Operation& operation);
   void finish(std::uint64_t operation_id, DhtStatus status, const std::string& value = {},
               std::uint32_t lease_ms = 0);
   void expire_operations();
@@ -172,7 +188,6 @@ class PeerNode {
   void send_records(const Peer& to, TransferKind kind, const NodeId& from_key,
                     const NodeId& to_key);
   void replicate_one(const Record& record);
-  void forward_remove(const NodeId& key, std::uint64_t owner);
 
   const NodeConfig& config_;
   Runtime& runtime_;

@@ -9,7 +9,7 @@ RecordStore::RecordStore(std::size_t records_max, std::size_t value_bytes_max)
   CHORD_ASSERT(value_bytes_max <= record_value_bytes_max);
 }
 
-DhtStatus RecordStore::put(const Record& record, Time now) {
+DhtStatus RecordStore::put(const Record& record, Time now, Kind kind) {
   if (record.value.size() > value_bytes_max_) return DhtStatus::value_too_large;
   const Duration lease = std::min<Duration>(std::chrono::milliseconds(record.lease_ms), lease_max);
   auto it = records_.find(record.key);
@@ -20,21 +20,30 @@ DhtStatus RecordStore::put(const Record& record, Time now) {
   if (it == records_.end()) {
     if (records_.size() >= records_max_) expire(now);  // reclaim expired space first
     if (records_.size() >= records_max_) return DhtStatus::store_full;
-    records_.emplace(record.key,
-                     StoredRecord{record.owner, record.version, now + lease, record.value});
+    records_.emplace(record.key, StoredRecord{record.owner, record.version, now + lease,
+                                              record.value, kind == Kind::tombstone});
     return DhtStatus::ok;
   }
   StoredRecord& stored = it->second;
-  if (stored.removed) {
-    if (stored.owner == record.owner) return DhtStatus::stale_version;  // put before remove
+  if (stored.owner != record.owner) {
+    if (!stored.removed) return DhtStatus::not_owner;
     records_.erase(it);  // another owner takes the freed key
-    return put(record, now);
+    return put(record, now, kind);
   }
-  if (stored.owner != record.owner) return DhtStatus::not_owner;
   if (record.version < stored.version) return DhtStatus::stale_version;
+  if (record.version == stored.version) {
+    // A repeated copy (a replica, a retried put) only keeps its lease going; the same
+    // version with another value is a forgery or a bug, never an update.
+    if (record.value != stored.value || (kind == Kind::tombstone) != stored.removed) {
+      return DhtStatus::stale_version;
+    }
+    stored.expires = std::max(stored.expires, now + lease);
+    return DhtStatus::ok;
+  }
   stored.version = record.version;
-  stored.expires = std::max(stored.expires, now + lease);
+  stored.expires = now + lease;  // a newer version's lease replaces the old one's
   stored.value = record.value;
+  stored.removed = kind == Kind::tombstone;
   return DhtStatus::ok;
 }
 
@@ -44,17 +53,10 @@ const StoredRecord* RecordStore::get(const NodeId& key, Time now) const {
   return &it->second;
 }
 
-DhtStatus RecordStore::remove(const NodeId& key, std::uint64_t owner, Time now) {
+const StoredRecord* RecordStore::find(const NodeId& key, Time now) const {
   const auto it = records_.find(key);
-  if (it == records_.end() || it->second.expires <= now || it->second.removed) {
-    return DhtStatus::not_found;
-  }
-  StoredRecord& stored = it->second;
-  if (stored.owner != owner) return DhtStatus::not_owner;
-  stored.removed = true;
-  stored.value.clear();
-  stored.value.shrink_to_fit();
-  return DhtStatus::ok;
+  if (it == records_.end() || it->second.expires <= now) return nullptr;
+  return &it->second;
 }
 
 std::size_t RecordStore::expire(Time now) {

@@ -5,11 +5,11 @@
 // and replication are deterministic and handle the ring's wrap-around.
 //
 // Ownership: a record belongs to the owner token it was first stored with; only that token
-// may overwrite (with a version at least as new) or remove it, until its lease runs out.
-// What this does not stop (authentication is a later issue): the token travels in clear in
-// puts, removes and replication, so a node on the path or a replica holder can learn it and
-// then overwrite or remove the record; a storage node can also drop records, answer "not
-// found", or return a forged value. Leases bound how long a lost or forged record lives.
+// may overwrite it, and only with a higher version (an equal version only with the same
+// value: a repeated copy), until its lease runs out. The tokens and versions come from
+// signed records (core/user_record.h): PeerNode checks each record's signature before it
+// reaches this store, and derives the token from the signing key and the version from the
+// signed sequence number, so nothing here trusts a field a peer could forge.
 #pragma once
 
 #include <cstddef>
@@ -27,9 +27,9 @@ struct StoredRecord {
   std::uint64_t version = 0;
   Time expires;
   std::string value;
-  // A tombstone: removed by its owner, kept (without its value) until its lease would have
-  // run out, so a put of the same owner still in flight, or a replica's stale copy, cannot
-  // bring it back. Another owner may take the key at once.
+  // A tombstone: removed by its owner with a signed tombstone (its value), kept and copied
+  // to replicas until its lease runs out, so a put of the same owner still in flight, or a
+  // replica's stale copy, cannot bring the record back: only a higher version can.
   bool removed = false;
 };
 
@@ -40,20 +40,22 @@ class RecordStore {
 
   RecordStore(std::size_t records_max, std::size_t value_bytes_max);
 
-  // Stores `record` with its lease counted from `now`. Errors (as DhtStatus):
-  // value_too_large, store_full (a new key while full), not_owner (a live record of another
-  // owner), stale_version (the same owner, an older version than stored).
-  DhtStatus put(const Record& record, Time now);
+  enum class Kind : std::uint8_t { live, tombstone };
+  // Stores `record` (a live record or a tombstone) with its lease counted from `now`.
+  // Errors (as DhtStatus): value_too_large, store_full (a new key while full), not_owner (a
+  // live record of another owner), stale_version (the same owner, an older version than
+  // stored, or the same version with another value).
+  DhtStatus put(const Record& record, Time now, Kind kind = Kind::live);
   // The live record under `key`, or nullptr. The pointer lives until the next change.
   const StoredRecord* get(const NodeId& key, Time now) const;
-  // Removes `key` if `owner` owns it, leaving a tombstone that refuses that owner's puts
-  // (stale_version) until the lease ends. Errors: not_found, not_owner.
-  DhtStatus remove(const NodeId& key, std::uint64_t owner, Time now);
+  // The record or tombstone under `key` whose lease has not run out, or nullptr.
+  const StoredRecord* find(const NodeId& key, Time now) const;
   // Drops every record whose lease has run out; returns how many.
   std::size_t expire(Time now);
 
-  // Calls f(const Record&) for each live record with key in (from, to] (the whole store when
-  // from == to), in key order, with the lease left at `now`. f must not change the store.
+  // Calls f(const Record&, Kind) for each record and tombstone with key in (from, to] (the whole
+  // store when from == to), in key order, with the lease left at `now`. f must not change the
+  // store.
   template <typename F>
   void for_each_in(const NodeId& from, const NodeId& to, Time now, F&& f) const;
   // Removes the records with key in (from, to]; returns how many.
@@ -73,7 +75,9 @@ template <typename F>
 void RecordStore::for_each_in(const NodeId& from, const NodeId& to, Time now, F&& f) const {
   auto visit = [&](auto begin, auto end) {
     for (auto it = begin; it != end; ++it) {
-      if (it->second.expires > now && !it->second.removed) f(to_wire(it->first, it->second, now));
+      if (it->second.expires > now) {
+        f(to_wire(it->first, it->second, now), it->second.removed ? Kind::tombstone : Kind::live);
+      }
     }
   };
   if (from == to) {

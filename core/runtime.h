@@ -9,6 +9,9 @@
 //   - A timer fires as a later input, never inside set_timer(). Each node has one slot per
 //     TimerKind: setting a kind replaces that kind's pending timer (timers are data, as in
 //     quinn-proto: the node keeps deadlines and arms the earliest).
+//   - wall_clock_ms() is calendar time (ms since the Unix epoch on a real node; a fixed date
+//     plus virtual time in the simulator). Only signed expiries use it (core/user_record.h):
+//     timers and leases run on now(), which never jumps.
 //   - random() is the core's only source of randomness (seeded per node in the simulator).
 //   - report(), notice(), report_dht() and report_chat() hand a completed lookup, a
 //     membership change, a completed DHT operation or a chat event to whoever embeds the
@@ -132,6 +135,7 @@ class Runtime {
  public:
   virtual ~Runtime() = default;
   virtual Time now() const = 0;
+  virtual std::int64_t wall_clock_ms() const = 0;
   virtual void send(const Endpoint& to, Message&& message) = 0;
   virtual void set_timer(TimerKind kind, Time at) = 0;
   virtual void cancel_timer(TimerKind kind) = 0;

@@ -68,6 +68,8 @@ const char* status_text(DhtStatus status) {
       return "not found";
     case DhtStatus::busy:
       return "no answer from the ring";
+    case DhtStatus::bad_record:
+      return "refused: not validly signed";
     default:
       return "refused";
   }
@@ -154,8 +156,8 @@ std::string ChatConsole::error_line(const std::string& message) const {
   return format("error", {{"message", safe}}, "! " + safe);
 }
 
-void ChatConsole::start_user(std::string_view name) {
-  const auto handle = peer_().chat().start_user(name);
+void ChatConsole::start_user(std::string_view name, Identity identity) {
+  const auto handle = peer_().chat().start_user(name, std::move(identity));
   if (!handle) error(std::string("cannot start the user session: ") + handle.error().detail);
 }
 
@@ -228,7 +230,7 @@ bool ChatConsole::command(std::string_view line) {
       return true;
     }
     if (!valid_handle(handle)) {
-      error("expected NAME#ID (8 characters after '#'), like bob#k3xq2mab");
+      error("expected NAME#ID (12 characters after '#'), like bob#k3xq2mabz7pd");
       return true;
     }
     if (verb == "find") {

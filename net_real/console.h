@@ -33,7 +33,7 @@ class ChatConsole {
               std::function<void(const std::string&)> print);
 
   // The user's session: registers name#id once the node is a member.
-  void start_user(std::string_view name);
+  void start_user(std::string_view name, Identity identity);
   // One input line. Returns false for /quit (the caller then runs the graceful exit).
   bool command(std::string_view line);
 

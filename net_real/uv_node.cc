@@ -1,5 +1,6 @@
 #include "net_real/uv_node.h"
 
+#include <chrono>
 #include <cstring>
 
 #include "core/assert.h"
@@ -245,6 +246,12 @@ void UvNode::refresh_now() {
 
 // ---------------------------------------------------------------------------------------
 // Runtime
+
+std::int64_t UvNode::NodeRuntime::wall_clock_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 void UvNode::NodeRuntime::send(const Endpoint& to, Message&& message) {
   UvNode& node = node_;

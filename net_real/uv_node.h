@@ -97,6 +97,7 @@ class UvNode {
    public:
     explicit NodeRuntime(UvNode& node) : node_(node) {}
     Time now() const override { return node_.now_; }
+    std::int64_t wall_clock_ms() const override;
     void send(const Endpoint& to, Message&& message) override;
     void set_timer(TimerKind kind, Time at) override;
     void cancel_timer(TimerKind kind) override;

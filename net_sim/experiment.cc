@@ -679,7 +679,9 @@ void Experiment::check_records() {
     const PeerNode* peer = sim_.peer(node);
     if (peer == nullptr) continue;
     peer->records().for_each_in(NodeId{}, NodeId{}, sim_.now(),
-                                [&](const Record& record) { held.push_back(record.key); });
+                                [&](const Record& record, RecordStore::Kind kind) {
+                                  if (kind == RecordStore::Kind::live) held.push_back(record.key);
+                                });
   }
   std::sort(held.begin(), held.end());
   held.erase(std::unique(held.begin(), held.end()), held.end());

@@ -205,6 +205,7 @@ void Simulator::set_maintenance_paused(bool paused) {
 
 void Simulator::NodeRuntime::send(const Endpoint& to, Message&& message) {
   Simulator& sim = simulator_;
+  if (sim.tamper) sim.tamper(index_, to, message);
   const std::size_t bytes = encoded_frame_size(message);
   ++sim.counters_.messages_sent;
   sim.counters_.bytes_sent += bytes;

@@ -117,6 +117,9 @@ class Simulator {
   std::function<void(NodeIndex, const DhtResult&)> on_dht;
   // Called with every chat event, and the node whose user it concerns.
   std::function<void(NodeIndex, const ChatEvent&)> on_chat;
+  // An adversary's hand on what nodes send (tests of malicious nodes): called with every
+  // message a node sends, before it leaves; it may rewrite the message.
+  std::function<void(NodeIndex from, const Endpoint& to, Message& message)> tamper;
 
   // ---- Running ----
 
@@ -134,6 +137,13 @@ class Simulator {
   const Oracle& oracle();
   RingHealth health();
   const SimCounters& counters() const { return counters_; }
+  // Virtual calendar time, what nodes' Runtime::wall_clock_ms says: a fixed date
+  // (2026-01-01T00:00:00Z) plus the virtual clock, so signed expiries repeat run to run.
+  static constexpr std::int64_t epoch_unix_ms = 1'767'225'600'000;
+  std::int64_t wall_clock_ms() const {
+    return epoch_unix_ms +
+           std::chrono::duration_cast<std::chrono::milliseconds>(now_.time_since_epoch()).count();
+  }
   // A hash of every event processed (time, node, type, message type): equal for equal runs.
   std::uint64_t trace_hash() const { return trace_hash_; }
   std::span<ChordNode* const> node_table();
@@ -143,6 +153,7 @@ class Simulator {
    public:
     NodeRuntime(Simulator& simulator, NodeIndex index) : simulator_(simulator), index_(index) {}
     Time now() const override { return simulator_.now_; }
+    std::int64_t wall_clock_ms() const override { return simulator_.wall_clock_ms(); }
     void send(const Endpoint& to, Message&& message) override;
     void set_timer(TimerKind kind, Time at) override;
     void cancel_timer(TimerKind kind) override;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "net_real/console.h"
+#include "net_real/identity_file.h"
 #include "net_real/line_editor.h"
 #include "net_real/line_output.h"
 #include "net_real/uv_node.h"
@@ -62,6 +63,7 @@ struct Options {
   bool verbose = false;
   double join_timeout_s = 15;
   double record_lease_s = 60;
+  std::string identity_file;
 };
 
 struct UsageError {
@@ -129,8 +131,10 @@ constexpr std::uint64_t output_close_ms = 2000;
 // One process, one node: the loop, the node, stdin, signals and the way out.
 class App {
  public:
-  App(const Options& options, chord::net::NetConfig net)
-      : options_(options), node_(*uv_default_loop(), node_config(options), net, seed()) {}
+  App(const Options& options, chord::net::NetConfig net, std::optional<chord::Identity> identity)
+      : options_(options),
+        identity_(std::move(identity)),
+        node_(*uv_default_loop(), node_config(options), net, seed()) {}
 
   int run() {
     loop_ = uv_default_loop();
@@ -223,8 +227,9 @@ class App {
         joined_ = true;
         uv_timer_stop(&join_timer_);
         verbose("member of the ring at " + node_.endpoint().to_string());
-        if (options_.mode == "chat") {
-          console_->start_user(options_.name);
+        if (options_.mode == "chat" && identity_) {
+          console_->start_user(options_.name, std::move(*identity_));
+          identity_.reset();
           start_input();
         }
       } else if (notice == chord::NodeNotice::left) {
@@ -481,6 +486,7 @@ class App {
   }
 
   const Options& options_;
+  std::optional<chord::Identity> identity_;  // the user's key, until the session starts
   chord::net::UvNode node_;
   uv_loop_t* loop_ = nullptr;
   std::unique_ptr<chord::net::LineOutput> output_;
@@ -518,6 +524,18 @@ chord::net::NetConfig net_config(const Options& options) {
   return net;
 }
 
+// The user's key: from --identity FILE (made there if missing), else a new one.
+chord::Identity user_identity(const Options& options) {
+  if (options.identity_file.empty()) return chord::net::generate_identity();
+  auto file = chord::net::load_or_create_identity(options.identity_file);
+  if (!file.identity) throw UsageError{"--identity " + file.error};
+  if (file.created) {
+    std::fprintf(stderr, "chordnode: created the key file %s (keep it: it is your name#id)\n",
+                 options.identity_file.c_str());
+  }
+  return std::move(*file.identity);
+}
+
 void add_common(CLI::App& command, Options& options) {
   command.add_option("--listen", options.listen,
                      "HOST:PORT to listen on (chat: 127.0.0.1:0, serve: 127.0.0.1:4500)");
@@ -543,13 +561,16 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  chordnode serve --listen 0.0.0.0:4500 --advertise 192.168.1.20:4500 --new-ring\n"
       "  chordnode chat --name alice --bootstrap 192.168.1.20:4500\n"
-      "  printf '/find bob#k3xq2mab\\n' | chordnode chat --name carol --json\n");
+      "  printf '/find bob#k3xq2mabz7pd\\n' | chordnode chat --name carol --json\n");
   app.require_subcommand(1);
   Options options;
   CLI::App* chat =
       app.add_subcommand("chat", "join, register NAME#id, and chat (commands on stdin)");
   chat->add_option("--name", options.name, "your username (letters, digits, - _ .)")->required();
   chat->add_flag("--json", options.json, "one JSON event a line on stdout, for programs");
+  chat->add_option("--identity", options.identity_file,
+                   "key file: keep your name#id across sessions (created, mode 0600, if "
+                   "missing); without it a new key, and id, each session");
   chat->add_option("--record-lease", options.record_lease_s,
                    "seconds a crashed session's record survives (default 60; renewed every "
                    "third of it while the session lives)")
@@ -574,7 +595,9 @@ int main(int argc, char** argv) {
     if (options.bootstrap.empty()) options.bootstrap.push_back(default_bootstrap);
     for (const std::string& text : options.bootstrap)
       parse_endpoint(text, "--bootstrap");
-    App node(options, net_config(options));
+    std::optional<chord::Identity> identity;
+    if (options.mode == "chat") identity = user_identity(options);
+    App node(options, net_config(options), std::move(identity));
     return node.run();
   } catch (const UsageError& error) {
     std::fprintf(stderr, "chordnode: %s\n", error.message.c_str());

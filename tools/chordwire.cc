@@ -1,6 +1,6 @@
 // chordwire: looks at the wire format from the command line.
 //
-//   chordwire key alice#k3xq2mab      the DHT key (SHA-1) a user handle is registered under
+//   chordwire key alice#k3xq2mabz7pd      the DHT key (SHA-1) a user handle is registered under
 //   chordwire decode [FILE]         decodes a stream of frames (stdin by default), one line each
 //   chordwire demo                  encodes one message of each type and decodes the stream
 //
@@ -59,7 +59,7 @@ chord::Message demo_message(std::size_t index) {
     successors.push_back({NodeId::hash_of("127.0.0.1:" + std::to_string(port)),
                           Endpoint::ipv4({127, 0, 0, 1}, port)});
   }
-  const NodeId key = NodeId::hash_of("alice#k3xq2mab");
+  const NodeId key = NodeId::hash_of("alice#k3xq2mabz7pd");
   const Record record{key, 42, 1, 60000, "127.0.0.1:4001"};
   RecordChunk chunk;
   chunk.push_back(record);
@@ -101,7 +101,7 @@ chord::Message demo_message(std::size_t index) {
     case 16:
       return RecordTransferAck{7, DhtStatus::ok};
     case 17:
-      return ChatOpen{9, "alice#k3xq2mab", "bob#7hq2mzcd"};
+      return ChatOpen{9, "alice#k3xq2mabz7pd", "bob#7hq2mzcdw4na"};
     case 18:
       return ChatText{9, 1, "hello bob"};
     case 19:
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
 
   std::string handle;
   auto* key = app.add_subcommand("key", "print the DHT key (SHA-1) of a user handle NAME#ID");
-  key->add_option("handle", handle, "user handle, e.g. alice#k3xq2mab")->required();
+  key->add_option("handle", handle, "user handle, e.g. alice#k3xq2mabz7pd")->required();
 
   std::string path;
   auto* decode = app.add_subcommand("decode", "decode a stream of frames, one line per frame");

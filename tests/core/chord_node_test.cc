@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/peer_node.h"
+#include "core/user_record.h"
 
 namespace chord {
 namespace {
@@ -16,6 +17,9 @@ using namespace std::chrono_literals;
 class ScriptedRuntime : public Runtime {
  public:
   Time now() const override { return now_; }
+  std::int64_t wall_clock_ms() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now_.time_since_epoch()).count();
+  }
   void send(const Endpoint& to, Message&& message) override {
     sent.push_back({to, std::move(message)});
   }
@@ -270,41 +274,98 @@ TEST_F(ChordNodeTiming, LeftNodeAnswersNothing) {
   EXPECT_EQ(runtime.sent.size(), sent);
 }
 
-// A removal that reaches a node holding only a replica (a lookup named it as owner for a
-// moment) drops the replica but does not claim the record removed: the requester must go
-// on to the primary, which removes it and tells every replica. Saying ok left the
-// primary's copy alive, to be found after its user had quit (seen in ChordnodeProcesses).
-TEST(PeerNodeRemove, AReplicaHolderAnswersNotResponsibleAndDropsItsCopy) {
+// A node stores only records signed by the key their handle names: a put, a replica or a
+// hand-over that fails the check is refused or dropped, an unsigned removal is refused, a
+// replay of an older version is stale, and a signed tombstone removes the record and is
+// copied to the replicas like one.
+Identity identity_of(std::uint8_t n) {
+  IdentitySeed seed{};
+  seed.fill(n);
+  return Identity::from_seed(seed);
+}
+
+Record signed_record(const Identity& signer, const PublicKey& claimed, std::uint64_t seq,
+                     std::int64_t expires_ms, UserRecordKind kind = UserRecordKind::live) {
+  UserRecord user;
+  user.handle = handle_for("bob", claimed);
+  user.endpoint = Endpoint::ipv4({127, 0, 0, 9}, 4000);
+  user.public_key = signer.public_key();
+  user.seq = seq;
+  user.expires_ms = expires_ms;
+  user.kind = kind;
+  sign_user_record(user, signer);
+  return Record{NodeId::hash_of(user.handle), 1, seq, 60000, encode_user_record(user)};
+}
+
+TEST(PeerNodeRecords, OnlyRecordsSignedByTheKeyOfTheirHandleAreStored) {
   ScriptedRuntime runtime;
   NodeConfig config;
-  PeerNode node(config, runtime, peer(50));
-  const Peer successors[] = {peer(60), peer(70)};
-  node.chord().install_state(peer(40), successors, {});
-  NodeId::Bytes bytes{};
-  bytes[0] = 55;  // (50, 60]: peer(60)'s key, of which we hold a replica
-  Record record{NodeId(bytes), 77, 1, 60000, "127.0.0.1:9"};
-  RecordTransfer replica{0, TransferKind::replica, {}};
-  replica.records.push_back(record);
-  node.on_message(peer(60).endpoint, replica);
-  ASSERT_NE(node.records().get(record.key, runtime.now()), nullptr);
+  config.dht.replicas = 2;
+  const Identity bob = identity_of(1);
+  const Identity mallory = identity_of(2);
+  const std::int64_t now_ms = runtime.wall_clock_ms();
+  const Record genuine = signed_record(bob, bob.public_key(), 1, now_ms + 60000);
+  // Place the node just after the key, so the key is in its range (pred, self].
+  const NodeId one = NodeId::from_u64(1);
+  const Peer self{genuine.key.plus(one), peer(50).endpoint};
+  const Peer predecessor{genuine.key.plus(one.distance_to(NodeId())), peer(40).endpoint};
+  const Peer successors[] = {{self.id.plus(one), peer(60).endpoint},
+                             {self.id.plus(one).plus(one), peer(70).endpoint}};
+  PeerNode node(config, runtime, self);
+  node.chord().install_state(predecessor, successors, {});
+  auto put = [&](RequestId id, const Record& record) {
+    node.on_message(peer(99).endpoint, DhtPut{id, record});
+    const auto [to, reply] = runtime.last<DhtPutReply>();
+    EXPECT_EQ(reply.request_id, id);
+    return reply.status;
+  };
 
-  node.on_message(peer(99).endpoint, DhtRemove{7, record.key, 77});
-  const auto [to, reply] = runtime.last<DhtRemoveReply>();
-  EXPECT_EQ(to, peer(99).endpoint);
-  EXPECT_EQ(reply.request_id, 7u);
-  EXPECT_EQ(reply.status, DhtStatus::not_responsible);
-  EXPECT_EQ(node.records().get(record.key, runtime.now()), nullptr) << "the replica is dropped";
-  EXPECT_EQ(runtime.count<DhtRemove>(), 0u) << "only the primary tells the replicas";
+  EXPECT_EQ(put(1, genuine), DhtStatus::ok);
+  EXPECT_EQ(runtime.count<RecordTransfer>(), 2u) << "copied to both replicas";
+  const auto stored = [&] {
+    const StoredRecord* record = node.records().get(genuine.key, runtime.now());
+    return record == nullptr ? std::string("none") : record->value;
+  };
+  EXPECT_EQ(stored(), genuine.value);
 
-  // The primary (a key in our own range, (40, 50]) removes and tells its replicas.
-  bytes[0] = 45;
-  Record own{NodeId(bytes), 78, 1, 60000, "127.0.0.1:9"};
-  RecordTransfer handover{0, TransferKind::handover, {}};
-  handover.records.push_back(own);
-  node.on_message(peer(40).endpoint, handover);
-  node.on_message(peer(99).endpoint, DhtRemove{8, own.key, 78});
-  EXPECT_EQ(runtime.last<DhtRemoveReply>().second.status, DhtStatus::ok);
-  EXPECT_EQ(runtime.count<DhtRemove>(), 2u) << "both successors are replicas";
+  // Mallory signs a record for bob's handle with her own key: its id is not hers.
+  EXPECT_EQ(put(2, signed_record(mallory, bob.public_key(), 5, now_ms + 60000)),
+            DhtStatus::bad_record);
+  // She cannot forge bob's signature either: his key in the record, hers signing.
+  Record forged = signed_record(mallory, mallory.public_key(), 5, now_ms + 60000);
+  auto fields = decode_user_record(forged.value).value();
+  fields.handle = handle_for("bob", bob.public_key());
+  fields.public_key = bob.public_key();
+  forged.key = genuine.key;
+  forged.value = encode_user_record(fields);  // mallory's signature, over other bytes
+  EXPECT_EQ(put(3, forged), DhtStatus::bad_record);
+  // Nor through replication, nor with an unsigned removal.
+  RecordTransfer push{0, TransferKind::replica, {}};
+  push.records.push_back(forged);
+  node.on_message(peer(60).endpoint, push);
+  node.on_message(peer(99).endpoint, DhtRemove{4, genuine.key, owner_token(bob.public_key())});
+  EXPECT_EQ(runtime.last<DhtRemoveReply>().second.status, DhtStatus::bad_record);
+  EXPECT_EQ(stored(), genuine.value);
+  // Garbage, and an expired record, are refused too.
+  Record garbage = genuine;
+  garbage.value = "127.0.0.1:9";
+  EXPECT_EQ(put(5, garbage), DhtStatus::bad_record);
+  EXPECT_EQ(put(6, signed_record(bob, bob.public_key(), 7, now_ms - 1)), DhtStatus::bad_record);
+
+  // Bob's newer version replaces the record; a replay of the older one is stale.
+  const Record newer = signed_record(bob, bob.public_key(), 2, now_ms + 60000);
+  EXPECT_EQ(put(7, newer), DhtStatus::ok);
+  EXPECT_EQ(put(8, genuine), DhtStatus::stale_version);
+  EXPECT_EQ(stored(), newer.value);
+  // His signed tombstone removes it, and goes to the replicas.
+  const std::size_t transfers = runtime.count<RecordTransfer>();
+  const Record tombstone =
+      signed_record(bob, bob.public_key(), 3, now_ms + 60000, UserRecordKind::tombstone);
+  EXPECT_EQ(put(9, tombstone), DhtStatus::ok);
+  EXPECT_EQ(stored(), "none");
+  EXPECT_EQ(runtime.count<RecordTransfer>(), transfers + 2);
+  EXPECT_EQ(runtime.last<RecordTransfer>().second.records.front().value, tombstone.value);
+  EXPECT_EQ(put(10, newer), DhtStatus::stale_version) << "a replayed record cannot come back";
 }
 
 }  // namespace

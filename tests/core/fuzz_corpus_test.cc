@@ -31,6 +31,7 @@ TEST(FuzzCorpus, EveryInputKeepsTheDecoderProperty) {
   // The seeds alone decode to at least one message of every type.
   EXPECT_GE(stats.messages, 21u);
   EXPECT_GT(stats.errors, 0u) << "the corpus should hold malformed inputs too";
+  EXPECT_GE(stats.records, 2u) << "a signed record, alone and in a put";
 }
 
 }  // namespace

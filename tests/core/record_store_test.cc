@@ -38,41 +38,57 @@ TEST(RecordStore, OnlyTheOwnerOverwritesAndOnlyWithANewerOrEqualVersion) {
   EXPECT_EQ(store.put(record(5, 2, 9, 60000, "evil"), t0), DhtStatus::not_owner);
   EXPECT_EQ(store.put(record(5, 1, 2, 60000, "old"), t0), DhtStatus::stale_version);
   EXPECT_EQ(store.get(key(5), t0)->value, "a");
-  EXPECT_EQ(store.put(record(5, 1, 3, 120000, "a"), t0 + 30s), DhtStatus::ok);  // a renewal
+  EXPECT_EQ(store.put(record(5, 1, 3, 60000, "b"), t0), DhtStatus::stale_version);
+  EXPECT_EQ(store.put(record(5, 1, 3, 120000, "a"), t0 + 30s), DhtStatus::ok);  // a copy
   EXPECT_NE(store.get(key(5), t0 + 149s), nullptr);
   // Once the owner's lease has run out, the key is free for another owner.
   EXPECT_EQ(store.put(record(5, 2, 1, 60000, "b"), t0 + 151s), DhtStatus::ok);
   EXPECT_EQ(store.get(key(5), t0 + 151s)->owner, 2u);
 }
 
-TEST(RecordStore, OnlyTheOwnerRemoves) {
+TEST(RecordStore, OnlyTheOwnerPutsATombstoneAndOnlyWithANewerVersion) {
   RecordStore store(10, 64);
-  ASSERT_EQ(store.put(record(5, 1, 1, 60000), t0), DhtStatus::ok);
-  EXPECT_EQ(store.remove(key(5), 2, t0), DhtStatus::not_owner);
-  EXPECT_EQ(store.remove(key(5), 1, t0), DhtStatus::ok);
-  EXPECT_EQ(store.remove(key(5), 1, t0), DhtStatus::not_found);
+  ASSERT_EQ(store.put(record(5, 1, 1, 60000, "a"), t0), DhtStatus::ok);
+  EXPECT_EQ(store.put(record(5, 2, 9, 60000, "t"), t0, RecordStore::Kind::tombstone),
+            DhtStatus::not_owner);
+  EXPECT_EQ(store.put(record(5, 1, 1, 60000, "t"), t0, RecordStore::Kind::tombstone),
+            DhtStatus::stale_version)
+      << "the same version with another value is never an update";
+  EXPECT_NE(store.get(key(5), t0), nullptr);
+  EXPECT_EQ(store.put(record(5, 1, 2, 60000, "t"), t0, RecordStore::Kind::tombstone),
+            DhtStatus::ok);
   EXPECT_EQ(store.get(key(5), t0), nullptr);
+  const StoredRecord* tombstone = store.find(key(5), t0);
+  ASSERT_NE(tombstone, nullptr);
+  EXPECT_TRUE(tombstone->removed);
+  EXPECT_EQ(tombstone->value, "t");  // kept: it is copied to replicas like a record
 }
 
 // A put of the owner that was in flight when it removed the record (a renewal), or a stale
-// replica's copy, arrives after the removal: it must not bring the record back.
-TEST(RecordStore, ARemovalLeavesATombstoneThatRefusesTheOwnersLaterPuts) {
+// replica's copy, arrives after the removal: it must not bring the record back. A newer
+// version (a later session with the same key) may.
+TEST(RecordStore, ATombstoneRefusesOlderPutsAndIsHandedOnUntilItsLeaseEnds) {
   RecordStore store(10, 64);
   ASSERT_EQ(store.put(record(5, 1, 1, 60000, "a"), t0), DhtStatus::ok);
-  ASSERT_EQ(store.remove(key(5), 1, t0 + 1s), DhtStatus::ok);
-  EXPECT_EQ(store.put(record(5, 1, 2, 60000, "a"), t0 + 1s), DhtStatus::stale_version);
+  ASSERT_EQ(store.put(record(5, 1, 2, 60000, "t"), t0 + 1s, RecordStore::Kind::tombstone),
+            DhtStatus::ok);
+  EXPECT_EQ(store.put(record(5, 1, 1, 60000, "a"), t0 + 1s), DhtStatus::stale_version);
   EXPECT_EQ(store.get(key(5), t0 + 2s), nullptr);
-  int visited = 0;
-  store.for_each_in(key(0), key(0), t0 + 2s, [&](const Record&) { ++visited; });
-  EXPECT_EQ(visited, 0) << "a tombstone is never handed over or replicated";
-  // Another owner may take the freed key at once.
-  EXPECT_EQ(store.put(record(5, 2, 1, 60000, "b"), t0 + 2s), DhtStatus::ok);
-  EXPECT_EQ(store.get(key(5), t0 + 2s)->value, "b");
-  // The tombstone goes when the lease it replaced would have ended.
+  std::vector<RecordStore::Kind> visited;
+  store.for_each_in(key(0), key(0), t0 + 2s,
+                    [&](const Record&, RecordStore::Kind kind) { visited.push_back(kind); });
+  EXPECT_EQ(visited, std::vector<RecordStore::Kind>{RecordStore::Kind::tombstone});
+  // A repeated copy of the tombstone is fine.
+  EXPECT_EQ(store.put(record(5, 1, 2, 60000, "t"), t0 + 2s, RecordStore::Kind::tombstone),
+            DhtStatus::ok);
+  EXPECT_EQ(store.put(record(5, 1, 3, 60000, "b"), t0 + 3s), DhtStatus::ok);
+  EXPECT_EQ(store.get(key(5), t0 + 3s)->value, "b");
+  // A tombstone goes when its lease ends.
   ASSERT_EQ(store.put(record(6, 1, 1, 60000, "c"), t0), DhtStatus::ok);
-  ASSERT_EQ(store.remove(key(6), 1, t0), DhtStatus::ok);
-  EXPECT_EQ(store.expire(t0 + 62s), 2u);  // key 6's tombstone and owner 2's record
-  EXPECT_TRUE(store.empty());
+  ASSERT_EQ(store.put(record(6, 1, 2, 30000, "t"), t0, RecordStore::Kind::tombstone),
+            DhtStatus::ok);
+  EXPECT_EQ(store.expire(t0 + 31s), 1u);
+  EXPECT_EQ(store.find(key(6), t0 + 31s), nullptr);
 }
 
 TEST(RecordStore, LimitsGiveAClearStatus) {
@@ -97,7 +113,7 @@ TEST(RecordStore, LeasesAreCappedSoNoRecordOutlivesItsOwnerForLong) {
 std::vector<unsigned> keys_in(const RecordStore& store, unsigned from, unsigned to) {
   std::vector<unsigned> keys;
   store.for_each_in(key(from), key(to), t0,
-                    [&](const Record& r) { keys.push_back(r.key.bytes()[0]); });
+                    [&](const Record& r, RecordStore::Kind) { keys.push_back(r.key.bytes()[0]); });
   return keys;
 }
 
@@ -110,7 +126,8 @@ TEST(RecordStore, RangesAreHalfOpenAndWrapAroundTheRing) {
   EXPECT_EQ(keys_in(store, 240, 15), (std::vector<unsigned>{250, 10}));  // wraps past zero
   EXPECT_EQ(keys_in(store, 30, 30).size(), 5u);                          // (a, a] is the whole ring
   Record seen;
-  store.for_each_in(key(199), key(200), t0 + 10s, [&](const Record& r) { seen = r; });
+  store.for_each_in(key(199), key(200), t0 + 10s,
+                    [&](const Record& r, RecordStore::Kind) { seen = r; });
   EXPECT_EQ(seen.lease_ms, 50000u);  // the lease left, not the lease given
   EXPECT_EQ(store.erase_in(key(240), key(15)), 2u);
   EXPECT_EQ(keys_in(store, 0, 0), (std::vector<unsigned>{20, 30, 200}));

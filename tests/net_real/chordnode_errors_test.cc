@@ -95,6 +95,31 @@ TEST_F(ChordnodeRefuses, BadConfigFilesExit2WithTheFileAndLine) {
   expect_one_line(key, unknown + ":2: unknown key 'boostrap'");
 }
 
+// --identity FILE: a file that is not a key, one others may read, or a path that cannot
+// be created is refused before anything starts, saying which and what to do.
+TEST_F(ChordnodeRefuses, BadKeyFilesExit2) {
+  auto chat_with = [&](const std::string& key) {
+    return run({"chat", "--name", "alice", "--bootstrap", "127.0.0.1:1", "--identity", key});
+  };
+  const std::string garbage = file("garbage.key", "not a key\n");
+  fs::permissions(garbage, fs::perms::owner_read | fs::perms::owner_write);
+  const Outcome not_key = chat_with(garbage);
+  EXPECT_EQ(not_key.code, 2);
+  expect_one_line(not_key, garbage + ": not a usable key file");
+  const std::string open = file("open.key", "whatever\n");
+  fs::permissions(open, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read);
+  const Outcome readable = chat_with(open);
+  EXPECT_EQ(readable.code, 2);
+  expect_one_line(readable, "chmod 600 " + open);
+  const Outcome directory = chat_with(dir_.string());
+  EXPECT_EQ(directory.code, 2);
+  expect_one_line(directory, "not a regular file");
+  const Outcome nowhere = chat_with((dir_ / "no" / "such" / "dir.key").string());
+  EXPECT_EQ(nowhere.code, 2);
+  expect_one_line(nowhere, "cannot create the key file");
+}
+
 TEST_F(ChordnodeRefuses, ABusyPortExits1) {
   const int holder = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

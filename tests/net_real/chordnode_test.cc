@@ -218,6 +218,38 @@ std::string visible(std::string line) {
 // 2 MB of events, far beyond a pipe's 64 KiB): his node must keep serving all the same, so
 // every message is acknowledged. A blocking write to standard output used to stop bob's
 // whole node once the pipe was full.
+// chat --identity FILE: the first session makes the key file (private to its owner), and a
+// later session with it is the same name#id, found again; its records outnumber the first
+// session's tombstone.
+TEST_F(ChordnodeProcesses, AnIdentityFileKeepsTheHandleAcrossSessions) {
+  const std::string s0 = serve("s0", {});
+  const std::string key = (dir_ / "alice.key").string();
+  const std::vector<std::string> args{"chat",   "--name",         "alice", "--bootstrap", s0,
+                                      "--json", "--record-lease", "6",     "--identity",  key};
+  std::string first_handle;
+  {
+    Process& alice = spawn("alice1", args);
+    const auto registered = alice.wait_for("\"registered\"", patience);
+    ASSERT_TRUE(registered.has_value()) << "alice did not register";
+    first_handle = json_field(*registered, "handle");
+    alice.write_line("/quit");
+    EXPECT_EQ(alice.wait_exit(patience), 0);
+  }
+  ASSERT_TRUE(fs::exists(key));
+  EXPECT_EQ(fs::status(key).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  Process& again = spawn("alice2", args);
+  const auto registered = again.wait_for("\"registered\"", patience);
+  ASSERT_TRUE(registered.has_value()) << "the second session did not register";
+  EXPECT_EQ(json_field(*registered, "handle"), first_handle);
+  std::string bob_handle;
+  Process& bob = chat("bob", s0, bob_handle);
+  bob.write_line("/find " + first_handle);
+  const auto found = bob.wait_for("\"found\"", patience);
+  ASSERT_TRUE(found.has_value()) << "the second session's record is found";
+}
+
 TEST_F(ChordnodeProcesses, AUserWhoseOutputIsNotReadKeepsItsNodeServing) {
   const std::string s0 = serve("s0", {});
   std::string bob_handle, alice_handle;
@@ -252,7 +284,7 @@ TEST_F(ChordnodeProcesses, OnATerminalMessagesPrintAboveTheLineBeingTyped) {
   const auto you = alice.wait_for("you are alice#", patience);
   ASSERT_TRUE(you.has_value()) << "alice did not register";
   const std::string alice_handle = handle_in(*you, "alice");
-  ASSERT_EQ(alice_handle.size(), std::string("alice#").size() + 8) << *you;
+  ASSERT_EQ(alice_handle.size(), std::string("alice#").size() + 12) << *you;
   ASSERT_TRUE(alice.wait_shown("> ", patience)) << "no prompt";
 
   alice.write_line("/chat " + bob_handle);

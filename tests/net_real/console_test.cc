@@ -66,7 +66,7 @@ TEST(ChatConsole, BadCommandsGiveAnErrorAndChangeNothing) {
   EXPECT_FALSE(ring.console->command("/quit"));
   ASSERT_EQ(ring.lines.size(), 4u);
   EXPECT_EQ(ring.lines[0], "! no chat open: /chat NAME#ID first (/help lists the commands)");
-  EXPECT_EQ(ring.lines[1], "! expected NAME#ID (8 characters after '#'), like bob#k3xq2mab");
+  EXPECT_EQ(ring.lines[1], "! expected NAME#ID (12 characters after '#'), like bob#k3xq2mabz7pd");
   EXPECT_EQ(ring.lines[2], "! unknown command /frobnicate (/help lists them)");
   EXPECT_EQ(ring.lines[3], "! no chat open");
   EXPECT_EQ(ring.console->outstanding(), 0u);
@@ -76,13 +76,13 @@ TEST(ChatConsole, JsonLinesEscapeWhatPeersSend) {
   ConsoleOnRing ring(true);
   ChatEvent event;
   event.kind = ChatEventKind::message;
-  event.handle = "eve#abcdefgh";
+  event.handle = "eve#abcdefghijkl";
   event.seq = 1;
   event.text = "\"quoted\" \x1b[31m";
   ring.console->on_chat(event);
   ASSERT_EQ(ring.lines.size(), 1u);
   EXPECT_EQ(ring.lines[0],
-            "{\"event\":\"message\",\"from\":\"eve#abcdefgh\",\"seq\":1,\"text\":"
+            "{\"event\":\"message\",\"from\":\"eve#abcdefghijkl\",\"seq\":1,\"text\":"
             "\"\\\"quoted\\\" \xEF\xBF\xBD[31m\"}");
 }
 

@@ -105,14 +105,14 @@ TEST_F(LineEditorOnPty, PrintedTextGoesAboveTheHalfTypedLineWhichIsRedrawn) {
   ASSERT_TRUE(editor_->start());
   ASSERT_TRUE(type_until_shown("abc", "abc"));
   const std::size_t before_print = screen_.size();
-  editor_->print("bob#k3xq2mab: hi alice");
+  editor_->print("bob#k3xq2mabz7pd: hi alice");
   drain_screen();
   const std::string after = screen_.substr(before_print);
   // The edit line is cleared, the message printed on a line of its own, then prompt and
   // the half-typed text drawn again below it.
-  const std::size_t message = after.find("bob#k3xq2mab: hi alice\r");
+  const std::size_t message = after.find("bob#k3xq2mabz7pd: hi alice\r");
   ASSERT_NE(message, std::string::npos) << after;
-  EXPECT_EQ(after.find_first_not_of('\r', message + 23), after.find('\n', message)) << after;
+  EXPECT_EQ(after.find_first_not_of('\r', message + 27), after.find('\n', message)) << after;
   EXPECT_LT(after.find("\x1b[J"), message);
   const std::size_t redraw = after.find("> abc", message);
   EXPECT_NE(redraw, std::string::npos) << after;
@@ -125,9 +125,9 @@ TEST_F(LineEditorOnPty, PromptChangesAreRedrawn) {
   ASSERT_TRUE(editor_->start());
   ASSERT_TRUE(type_until_shown("x", "x"));
   const std::size_t from = screen_.size();
-  editor_->set_prompt("bob#k3xq2mab> ");
+  editor_->set_prompt("bob#k3xq2mabz7pd> ");
   drain_screen();
-  EXPECT_NE(screen_.find("bob#k3xq2mab> x", from), std::string::npos);
+  EXPECT_NE(screen_.find("bob#k3xq2mabz7pd> x", from), std::string::npos);
   ASSERT_TRUE(type("\r", [&] { return !lines_.empty(); }));
   EXPECT_EQ(lines_.front(), "x");
 }

@@ -31,7 +31,7 @@ struct DhtTally {
 struct Expected {
   NodeId key;
   std::string value;
-  std::uint64_t owner;
+  std::uint64_t user;  // test_record's n
 };
 
 NodeIndex running_member(Simulator& sim, const std::vector<NodeIndex>& nodes, SimRandom& random) {
@@ -51,9 +51,9 @@ std::vector<Expected> put_records(Simulator& sim, const std::vector<NodeIndex>& 
   tally.attach(sim);
   std::vector<Expected> records;
   for (std::size_t i = 0; i < count; ++i) {
-    Expected e{random_key(random), "10.1.2.3:" + std::to_string(i), random.next() | 1};
-    const auto op = sim.peer(running_member(sim, nodes, random))
-                        ->put(Record{e.key, e.owner, 1, lease_ms, e.value});
+    const Record record = test_record(sim, i, 1, lease_ms);
+    const Expected e{record.key, record.value, i};
+    const auto op = sim.peer(running_member(sim, nodes, random))->put(record);
     EXPECT_TRUE(op.has_value());
     records.push_back(e);
     sim.run_for(gap);
@@ -393,14 +393,16 @@ TEST(SimDht, RecordsOfACrashedOwnerExpireAndLiveOwnersRecordsDoNot) {
   constexpr std::uint32_t lease_ms = 30000;
   const auto records = put_records(sim, nodes, 100, 5ms, random, lease_ms);
   // The owners of the first 50 records keep renewing every 10 s; the others crashed.
-  for (int renewal = 0; renewal < 30; ++renewal) {  // 5 minutes
+  std::vector<Expected> renewed = records;
+  for (std::uint64_t renewal = 0; renewal < 30; ++renewal) {  // 5 minutes
     for (std::size_t i = 0; i < 50; ++i) {
-      (void)sim.peer(running_member(sim, nodes, random))
-          ->put(Record{records[i].key, records[i].owner, 1, lease_ms, records[i].value});
+      const Record record = test_record(sim, records[i].user, 2 + renewal, lease_ms);
+      renewed[i].value = record.value;
+      (void)sim.peer(running_member(sim, nodes, random))->put(record);
     }
     sim.run_for(10s);
   }
-  const GetOutcome outcome = get_all(sim, nodes, records, random);
+  const GetOutcome outcome = get_all(sim, nodes, renewed, random);
   EXPECT_EQ(outcome.right, 50u);
   EXPECT_EQ(outcome.not_found, 50u);
   for (std::size_t index : outcome.missing)
@@ -464,17 +466,19 @@ TEST(SimDht, RingGrownFromOneNodeHandsItsRecordsOver) {
 TEST(SimDht, PutsOverTheLimitsGetAClearStatus) {
   SimConfig config = dht_config(1700);
   config.dht.records_max = 5;
-  config.dht.value_bytes_max = 16;
+  config.dht.value_bytes_max = 160;  // a record of a short name fits, of a long one not
   Simulator sim(config);
   const auto nodes = ideal_ring(sim, 1);  // one node holds everything
   sim.run_for(1s);
   DhtTally tally;
   tally.attach(sim);
-  SimRandom random(1700);
-  const auto too_large =
-      sim.peer(nodes[0])->put(Record{random_key(random), 1, 1, 60000, std::string(17, 'v')});
-  for (int i = 0; i < 6; ++i) {
-    (void)sim.peer(nodes[0])->put(Record{random_key(random), 1, 1, 60000, "ok"});
+  const Record large = test_record(sim, 100, 1, 60000, UserRecordKind::live, std::string(29, 'x'));
+  ASSERT_GT(large.value.size(), 160u);
+  const auto too_large = sim.peer(nodes[0])->put(large);
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    const Record record = test_record(sim, i, 1, 60000);
+    ASSERT_LE(record.value.size(), 160u);
+    (void)sim.peer(nodes[0])->put(record);
   }
   sim.run_for(5s);
   ASSERT_TRUE(too_large.has_value());
@@ -502,9 +506,17 @@ TEST(SimDht, RemovedRecordsAreGoneFromEveryReplicaAndOnlyTheOwnerRemoves) {
   std::map<std::pair<NodeIndex, std::uint64_t>, std::size_t> which;
   for (std::size_t i = 0; i < records.size(); ++i) {
     const NodeIndex from = running_member(sim, nodes, random);
-    // Even records: removed by their owner. Odd ones: a remove with the wrong owner token.
-    const std::uint64_t owner = i % 2 == 0 ? records[i].owner : records[i].owner + 2;
-    const auto op = sim.peer(from)->remove(records[i].key, owner);
+    // Even records: removed by their owner's tombstone. Odd ones: a tombstone for the same
+    // handle signed with another key (test user 1000 + i): refused everywhere.
+    Record tombstone = test_record(sim, records[i].user, 2, 60000, UserRecordKind::tombstone);
+    if (i % 2 == 1) {
+      auto forged = decode_user_record(tombstone.value).value();
+      const Identity other = test_identity(1000 + i);
+      forged.public_key = other.public_key();
+      sign_user_record(forged, other);
+      tombstone.value = encode_user_record(forged);
+    }
+    const auto op = sim.peer(from)->remove(tombstone);
     ASSERT_TRUE(op.has_value());
     which[{from, *op}] = i;
     sim.run_for(5ms);
@@ -512,7 +524,7 @@ TEST(SimDht, RemovedRecordsAreGoneFromEveryReplicaAndOnlyTheOwnerRemoves) {
   sim.run_for(10s);
   for (const auto& [id, index] : which) {
     ASSERT_TRUE(tally.results.count(id));
-    EXPECT_EQ(tally.results[id].status, index % 2 == 0 ? DhtStatus::ok : DhtStatus::not_owner);
+    EXPECT_EQ(tally.results[id].status, index % 2 == 0 ? DhtStatus::ok : DhtStatus::bad_record);
   }
   sim.on_dht = nullptr;
   sim.run_for(30s);  // several replication periods: nothing may bring a removed record back
@@ -540,12 +552,20 @@ TEST(SimDht, AnOwnerNamedThroughAStaleListDefersToItsPredecessor) {
   const std::uint64_t seed = 1430;
   SCOPED_TRACE(replay_hint(seed));
   Simulator sim(dht_config(seed));
-  const NodeId a_id = NodeId().plus_power_of_two(10);
-  const NodeId key = a_id.plus_power_of_two(99);  // in (A, B]
-  const NodeId later_key = a_id.plus_power_of_two(99).plus_power_of_two(98);
-  const NodeIndex a = sim.add_node(a_id);
-  const NodeIndex b = sim.add_node(a_id.plus_power_of_two(100));
-  const NodeIndex c = sim.add_node(a_id.plus_power_of_two(101));
+  // Two records whose keys are k1 then k2 clockwise (the shorter way round); the nodes are
+  // placed close around them: A = k1 - d, B = k2 + d, C = k2 + 2d, so both keys are in
+  // (A, B] and C follows B.
+  Record first = test_record(sim, 0, 1, 3600000);
+  Record second = test_record(sim, 1, 1, 3600000);
+  if (first.key.distance_to(second.key) > second.key.distance_to(first.key)) {
+    std::swap(first, second);
+  }
+  const NodeId d = NodeId::from_u64(1000);
+  const NodeId key = first.key;
+  const NodeId later_key = second.key;
+  const NodeIndex a = sim.add_node(first.key.plus(d.distance_to(NodeId())));
+  const NodeIndex b = sim.add_node(second.key.plus(d));
+  const NodeIndex c = sim.add_node(second.key.plus(d).plus(d));
   const NodeIndex pair[] = {a, c};
   sim.build_ideal_ring(pair);
   const NodeIndex alone[] = {b};
@@ -553,7 +573,7 @@ TEST(SimDht, AnOwnerNamedThroughAStaleListDefersToItsPredecessor) {
   sim.set_maintenance_paused(true);
   DhtTally tally;
   tally.attach(sim);
-  const auto put = sim.peer(b)->put(Record{key, 7, 1, 3600000, "10.9.8.7:1"});
+  const auto put = sim.peer(b)->put(first);
   ASSERT_TRUE(put.has_value());
   sim.run_for(100ms);
   ASSERT_TRUE(tally.results.at({b, *put}).ok());
@@ -565,7 +585,7 @@ TEST(SimDht, AnOwnerNamedThroughAStaleListDefersToItsPredecessor) {
   // C's get and put of keys in (A, B]: A names C their owner. Neither ends while the ring
   // disagrees (each waits and looks again), and C stores nothing.
   const auto get = sim.peer(c)->get(key);
-  const auto misplaced = sim.peer(c)->put(Record{later_key, 9, 1, 3600000, "10.9.8.7:2"});
+  const auto misplaced = sim.peer(c)->put(second);
   ASSERT_TRUE(get.has_value());
   ASSERT_TRUE(misplaced.has_value());
   sim.run_for(300ms);
@@ -580,7 +600,7 @@ TEST(SimDht, AnOwnerNamedThroughAStaleListDefersToItsPredecessor) {
   sim.run_for(10s);
   ASSERT_EQ(tally.results.count({c, *get}), 1u);
   EXPECT_EQ(tally.results.at({c, *get}).status, DhtStatus::ok);
-  EXPECT_EQ(tally.results.at({c, *get}).value, "10.9.8.7:1");
+  EXPECT_EQ(tally.results.at({c, *get}).value, first.value);
   ASSERT_EQ(tally.results.count({c, *misplaced}), 1u);
   EXPECT_EQ(tally.results.at({c, *misplaced}).status, DhtStatus::ok);
   EXPECT_NE(sim.peer(b)->records().get(later_key, sim.now()), nullptr);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/user_record.h"
 #include "net_sim/simulator.h"
 
 namespace chord::sim::testing {
@@ -25,6 +26,37 @@ inline std::string replay_hint(std::uint64_t seed) {
   std::ostringstream out;
   out << "seed " << seed << " (replay: rerun this test; the seed is fixed in its source)";
   return out.str();
+}
+
+// Test user `n`: a key made from n alone, so every run and every call agrees.
+inline Identity test_identity(std::uint64_t n) {
+  IdentitySeed seed{};
+  std::uint64_t state = n * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+  for (std::size_t i = 0; i < seed.size(); ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    seed[i] = static_cast<std::uint8_t>(state >> 56);
+  }
+  return Identity::from_seed(seed);
+}
+
+// A directory record of test user `n` ("<prefix><n>#id"), signed, expiring lease_ms after
+// the simulator's wall clock now. Sequence numbers are the caller's. Every test user has
+// the same key (test_identity(0)): the id also hashes the name, so their handles and keys
+// differ, and a test of thousands of records does not make thousands of key pairs.
+inline Record test_record(const Simulator& sim, std::uint64_t n, std::uint64_t seq,
+                          std::uint32_t lease_ms, UserRecordKind kind = UserRecordKind::live,
+                          const std::string& prefix = "u") {
+  static const Identity identity = test_identity(0);
+  UserRecord user;
+  user.handle = handle_for(prefix + std::to_string(n), identity.public_key());
+  user.endpoint = Endpoint::parse("10.1.2.3:" + std::to_string(1 + n % 60000)).value();
+  user.public_key = identity.public_key();
+  user.seq = seq;
+  user.expires_ms = sim.wall_clock_ms() + lease_ms;
+  user.kind = kind;
+  sign_user_record(user, identity);
+  return Record{NodeId::hash_of(user.handle), owner_token(user.public_key), seq, lease_ms,
+                encode_user_record(user)};
 }
 
 // A configuration with latency uniform in [min, max] (bounded, so a live node never looks
