@@ -6,6 +6,36 @@
 #include "core/peer_node.h"
 
 namespace chord {
+namespace {
+
+constexpr std::string_view open_domain{"chordchat open v1\0", 18};
+constexpr std::string_view accept_domain{"chordchat accept v1\0", 20};
+constexpr std::size_t opens_remembered_max = 4096;
+
+void append_u64(std::vector<std::uint8_t>& out, std::uint64_t value) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+}
+
+void append_text(std::vector<std::uint8_t>& out, std::string_view text) {
+  append_u64(out, text.size());
+  out.insert(out.end(), text.begin(), text.end());
+}
+
+// What the opener signs (open_domain) and the receiver signs to accept (accept_domain):
+// every field of the open but its signature, each length-prefixed, after the domain.
+std::vector<std::uint8_t> open_bytes(const ChatOpen& open, std::string_view domain) {
+  std::vector<std::uint8_t> out(domain.begin(), domain.end());
+  append_u64(out, open.chat_id);
+  append_text(out, open.from_user);
+  append_text(out, open.to_user);
+  out.insert(out.end(), open.from_key.begin(), open.from_key.end());
+  out.insert(out.end(), open.to_key.begin(), open.to_key.end());
+  append_u64(out, static_cast<std::uint64_t>(open.sent_ms));
+  return out;
+}
+
+}  // namespace
 
 ChatService::ChatService(const ChatConfig& config, PeerNode& node, Runtime& runtime)
     : config_(config), node_(node), runtime_(runtime) {}
@@ -252,64 +282,121 @@ void ChatService::fail_and_close(Chat& chat, CloseReason reason, bool tell_peer)
 // Inputs
 
 void ChatService::on_message(const Endpoint& from, const Message& message) {
-  std::visit(
-      Overloaded{
-          [&](const ChatOpen& m) {
-            ChatAck ack{m.chat_id, 0, ChatStatus::ok};
-            if (!handle_ || m.to_user != *handle_ || !valid_handle(m.from_user)) {
-              ack.status = ChatStatus::no_such_user;
-            } else if (find_chat(m.chat_id, from) != nullptr) {
-              // a repeated open whose acknowledgement was lost: acknowledge again
-            } else if (find_chat(m.chat_id) != nullptr || chats_.size() >= config_.chats_max) {
-              ack.status = ChatStatus::busy;
-            } else {
-              Chat chat;
-              chat.id = m.chat_id;
-              chat.peer_handle = m.from_user;
-              chat.peer = from;
-              chat.state = State::open;
-              heard(chat);
-              chats_.push_back(std::move(chat));
-              arm_resend();
-              ChatEvent opened;
-              opened.kind = ChatEventKind::opened;
-              opened.chat_id = m.chat_id;
-              opened.handle = m.from_user;
-              opened.endpoint = from;
-              report(opened);
-            }
-            runtime_.send(from, ack);
-          },
-          [&](const ChatText& m) {
-            Chat* chat = find_chat(m.chat_id, from);
-            if (chat == nullptr) {
-              runtime_.send(from, ChatAck{m.chat_id, m.seq, ChatStatus::no_such_chat});
-              return;
-            }
-            heard(*chat);
-            // The peer took our open and its acknowledgement was lost: the chat is open.
-            if (chat->state == State::opening) become_open(*chat);
-            if (m.seq == chat->delivered + 1) {
-              ++chat->delivered;
-              ChatEvent received;
-              received.kind = ChatEventKind::message;
-              received.chat_id = chat->id;
-              received.handle = chat->peer_handle;
-              received.seq = m.seq;
-              received.text = m.text;
-              report(received);
-            }
-            // Cumulative: duplicates and texts after a gap are acknowledged up to what we have.
-            runtime_.send(from, ChatAck{m.chat_id, chat->delivered, ChatStatus::ok});
-          },
-          [&](const ChatAck& m) { on_ack(from, m); },
-          [&](const ChatClose& m) {
-            if (Chat* chat = find_chat(m.chat_id, from)) fail_and_close(*chat, m.reason, false);
-          },
-          [&](const auto&) {},
-      },
-      message);
+  std::visit(Overloaded{
+                 [&](const ChatOpen& m) { on_open(from, m); },
+                 [&](const ChatAccept& m) { on_accept(from, m); },
+                 [&](const ChatText& m) {
+                   Chat* chat = find_chat(m.chat_id, from);
+                   if (chat == nullptr) {
+                     runtime_.send(from, ChatAck{m.chat_id, m.seq, ChatStatus::no_such_chat});
+                     return;
+                   }
+                   // The peer took our open but its ChatAccept was lost: a text is no proof of who
+                   // sent it, so wait for the accept (our open is resent, and answered again).
+                   if (chat->state == State::opening) return;
+                   heard(*chat);
+                   if (m.seq == chat->delivered + 1) {
+                     ++chat->delivered;
+                     ChatEvent received;
+                     received.kind = ChatEventKind::message;
+                     received.chat_id = chat->id;
+                     received.handle = chat->peer_handle;
+                     received.seq = m.seq;
+                     received.text = m.text;
+                     report(received);
+                   }
+                   // Cumulative: duplicates and texts after a gap are acknowledged up to what we
+                   // have.
+                   runtime_.send(from, ChatAck{m.chat_id, chat->delivered, ChatStatus::ok});
+                 },
+                 [&](const ChatAck& m) { on_ack(from, m); },
+                 [&](const ChatClose& m) {
+                   if (Chat* chat = find_chat(m.chat_id, from))
+                     fail_and_close(*chat, m.reason, false);
+                 },
+                 [&](const auto&) {},
+             },
+             message);
   flush();
+}
+
+void ChatService::open_failed(Chat& chat, DhtStatus status) {
+  ChatEvent failed;
+  failed.kind = ChatEventKind::open_failed;
+  failed.chat_id = chat.id;
+  failed.handle = chat.peer_handle;
+  failed.status = status;
+  report(failed);
+  fail_and_close(chat, CloseReason::user_left, false);
+}
+
+void ChatService::on_open(const Endpoint& from, const ChatOpen& m) {
+  ChatAck refusal{m.chat_id, 0, ChatStatus::ok};
+  if (!handle_ || m.to_user != *handle_ || m.to_key != identity_->public_key()) {
+    refusal.status = ChatStatus::no_such_user;  // not us (any more), or a forged record
+  } else if (!handle_matches_key(m.from_user, m.from_key) ||
+             !verify_signature(m.from_key, open_bytes(m, open_domain), m.signature) ||
+             m.sent_ms < runtime_.wall_clock_ms() - clock_skew_max_ms ||
+             m.sent_ms > runtime_.wall_clock_ms() + clock_skew_max_ms) {
+    refusal.status = ChatStatus::bad_identity;  // it cannot prove the name it gives
+  } else if (const Chat* same = find_chat(m.chat_id, from);
+             same != nullptr && same->peer_key == m.from_key) {
+    // A repeated open whose accept was lost: accept again.
+  } else if (find_chat(m.chat_id) != nullptr || chats_.size() >= config_.chats_max) {
+    refusal.status = ChatStatus::busy;
+  } else if (seen_open(m)) {
+    refusal.status = ChatStatus::bad_identity;  // a replay of an open already taken
+  } else {
+    Chat chat;
+    chat.id = m.chat_id;
+    chat.peer_handle = m.from_user;
+    chat.peer = from;
+    chat.peer_key = m.from_key;
+    chat.state = State::open;
+    heard(chat);
+    chats_.push_back(std::move(chat));
+    arm_resend();
+    ChatEvent opened;
+    opened.kind = ChatEventKind::opened;
+    opened.chat_id = m.chat_id;
+    opened.handle = m.from_user;
+    opened.endpoint = from;
+    report(opened);
+  }
+  if (refusal.status != ChatStatus::ok) {
+    runtime_.send(from, refusal);
+    return;
+  }
+  runtime_.send(from, ChatAccept{m.chat_id, identity_->sign(open_bytes(m, accept_domain))});
+}
+
+bool ChatService::seen_open(const ChatOpen& open) {
+  const std::int64_t oldest = runtime_.wall_clock_ms() - clock_skew_max_ms;
+  while (!recent_opens_.empty() && recent_opens_.front().first < oldest)
+    recent_opens_.pop_front();
+  const std::pair<std::int64_t, std::uint64_t> entry{open.sent_ms, open.chat_id};
+  if (std::find(recent_opens_.begin(), recent_opens_.end(), entry) != recent_opens_.end()) {
+    return true;
+  }
+  // Bounded: a flood of opens pushes out the oldest, which then could be replayed once;
+  // each still needs a valid signature, so only a real user's old open can come back.
+  if (recent_opens_.size() >= opens_remembered_max) recent_opens_.pop_front();
+  recent_opens_.push_back(entry);
+  return false;
+}
+
+void ChatService::on_accept(const Endpoint& from, const ChatAccept& accept) {
+  Chat* chat = find_chat(accept.chat_id, from);
+  if (chat == nullptr || chat->state != State::opening || !chat->open) return;
+  heard(*chat);
+  if (!verify_signature(chat->peer_key, open_bytes(*chat->open, accept_domain), accept.signature)) {
+    // Whoever answers at that endpoint does not hold the key of the user we asked for.
+    runtime_.send(chat->peer, ChatClose{chat->id, 0, CloseReason::ended_by_user});
+    open_failed(*chat, DhtStatus::bad_record);
+    return;
+  }
+  chat->open.reset();
+  become_open(*chat);
 }
 
 void ChatService::on_ack(const Endpoint& from, const ChatAck& ack) {
@@ -324,18 +411,11 @@ void ChatService::on_ack(const Endpoint& from, const ChatAck& ack) {
   }
   heard(*chat);
   if (chat->state == State::opening) {
-    if (ack.seq != 0) return;
-    if (ack.status != ChatStatus::ok) {
-      ChatEvent failed;
-      failed.kind = ChatEventKind::open_failed;
-      failed.chat_id = chat->id;
-      failed.handle = chat->peer_handle;
-      failed.status = ack.status == ChatStatus::busy ? DhtStatus::busy : DhtStatus::not_found;
-      report(failed);
-      fail_and_close(*chat, CloseReason::user_left, false);
-      return;
-    }
-    become_open(*chat);
+    // Only a refusal counts here: the chat opens on a ChatAccept that proves the peer's name.
+    if (ack.seq != 0 || ack.status == ChatStatus::ok) return;
+    open_failed(*chat, ack.status == ChatStatus::busy           ? DhtStatus::busy
+                       : ack.status == ChatStatus::bad_identity ? DhtStatus::bad_record
+                                                                : DhtStatus::not_found);
     return;
   }
   if (ack.status == ChatStatus::no_such_chat) {  // the peer forgot this chat (it restarted)
@@ -391,7 +471,7 @@ void ChatService::on_timer(TimerKind kind) {
     ++chat.rounds;
     chat.resend_at = now + config_.retry_timeout;
     if (chat.state == State::opening) {
-      runtime_.send(chat.peer, ChatOpen{chat.id, *handle_, chat.peer_handle});
+      runtime_.send(chat.peer, *chat.open);
     } else if (chat.state == State::open) {
       transmit(chat, true);
     }
@@ -489,7 +569,16 @@ void ChatService::handle_dht_done(std::uint8_t purpose, std::uint64_t context,
       chat->peer_key = record->public_key;
       chat->state = State::opening;
       chat->resend_at = runtime_.now() + config_.retry_timeout;
-      runtime_.send(chat->peer, ChatOpen{chat->id, *handle_, chat->peer_handle});
+      ChatOpen open;
+      open.chat_id = chat->id;
+      open.from_user = *handle_;
+      open.to_user = chat->peer_handle;
+      open.from_key = identity_->public_key();
+      open.to_key = chat->peer_key;
+      open.sent_ms = runtime_.wall_clock_ms();
+      open.signature = identity_->sign(open_bytes(open, open_domain));
+      chat->open = open;
+      runtime_.send(chat->peer, open);
       arm_resend();
       return;
     }

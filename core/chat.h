@@ -8,8 +8,11 @@
 // tombstone when it ends (a crashed session's record expires with its lease). Records a
 // finder gets back are checked against the handle it asked for (PeerNode, UserRecord).
 //
-// A chat runs directly between two peers: the opener finds the other user's endpoint in the
-// DHT and sends ChatOpen; texts carry sequence numbers from 1, the receiver delivers each
+// A chat runs directly between two peers: the opener finds the other user's signed record
+// in the DHT and sends ChatOpen, signed with its key; the receiver checks that the key makes
+// the opener's handle and answers ChatAccept, signed with its own key over that open, which
+// the opener checks against the key in the record. Either side that cannot prove its name
+// is refused (bad_identity; the opener reports open_failed with bad_record). Texts carry sequence numbers from 1, the receiver delivers each
 // once and in order and acknowledges cumulatively; the sender keeps up to `window` texts in
 // flight and resends them (go-back-N) every retry_timeout until acknowledged. After
 // retries_max unanswered rounds the chat ends: every text not acknowledged is reported as
@@ -107,7 +110,8 @@ class ChatService {
     std::uint64_t id = 0;
     std::string peer_handle;
     Endpoint peer;
-    PublicKey peer_key{};  // from the peer's signed record (when we opened the chat)
+    PublicKey peer_key{};  // the peer's key: from its signed record, or its checked open
+    std::optional<ChatOpen> open;  // the open we sent (opener, until accepted)
     State state = State::resolving;
     bool opener = false;
     std::uint64_t next_seq = 1;       // next seq to assign to a text we send
@@ -138,6 +142,12 @@ class ChatService {
   void register_record(std::uint8_t purpose);
   void registration_failed(DhtStatus status);
   Record signed_record(UserRecordKind kind, std::int64_t expires_ms);
+  void on_open(const Endpoint& from, const ChatOpen& open);
+  void on_accept(const Endpoint& from, const ChatAccept& accept);
+  void open_failed(Chat& chat, DhtStatus status);
+  // Opens accepted lately (sent_ms, chat id), so a replayed open is not taken twice;
+  // bounded by open_window and opens_remembered_max.
+  bool seen_open(const ChatOpen& open);
   std::optional<UserRecord> found_record(const std::string& handle, const DhtResult& result);
 
   const ChatConfig& config_;
@@ -150,6 +160,7 @@ class ChatService {
   // tombstone and records without remembering anything.
   std::uint64_t seq_ = 0;
   std::int64_t expires_max_ms_ = 0;  // the latest expiry signed in this session
+  std::deque<std::pair<std::int64_t, std::uint64_t>> recent_opens_;
   bool registered_ = false;          // a registration (first attempt or renewal) has succeeded
   bool failure_reported_ = false;    // register_failed said, once per user session
   Time registering_since_;

@@ -14,7 +14,8 @@
 
 namespace chord {
 
-inline constexpr std::uint8_t wire_version = 1;
+// 2: signed records and chat handshakes (ChatOpen's keys and signature, ChatAccept).
+inline constexpr std::uint8_t wire_version = 2;
 
 // Payload prefix: cereal's endianness flag and the message type.
 inline constexpr std::uint8_t wire_little_endian_flag = 1;

@@ -28,7 +28,8 @@ constexpr std::array<const char*, std::variant_size_v<Message>> names = {"hello"
                                                                          "chat_text",
                                                                          "chat_close",
                                                                          "chat_ack",
-                                                                         "nudge"};
+                                                                         "nudge",
+                                                                         "chat_accept"};
 }  // namespace
 
 const char* message_name(const Message& message) {

@@ -18,6 +18,7 @@
 #include <variant>
 
 #include "core/endpoint.h"
+#include "core/identity.h"
 #include "core/inline_vector.h"
 #include "core/limits.h"
 #include "core/node_id.h"
@@ -214,11 +215,18 @@ struct RecordTransferAck {
 // ---- Chat, directly between two users' nodes ----
 
 // Opens chat `chat_id` (chosen by the opener) from user `from_user` to `to_user`
-// ("username#id" each). Acknowledged by ChatAck with seq 0.
+// ("username#id" each). The opener proves it holds from_user's key: from_key makes
+// from_user's id and `signature` (by from_key) covers every field before it; to_key is
+// the key the opener found in to_user's signed record. `sent_ms` (wall clock) bounds
+// replays. Answered by ChatAccept, or by ChatAck with seq 0 and a refusal status.
 struct ChatOpen {
   std::uint64_t chat_id = 0;
   std::string from_user;
   std::string to_user;
+  PublicKey from_key{};
+  PublicKey to_key{};
+  std::int64_t sent_ms = 0;
+  Signature signature{};
   friend bool operator==(const ChatOpen&, const ChatOpen&) = default;
 };
 
@@ -244,6 +252,7 @@ enum class ChatStatus : std::uint8_t {
   no_such_user = 1,  // the receiving node does not host to_user (any more)
   no_such_chat = 2,
   busy = 3,  // too many chats open on the receiver
+  bad_identity = 4,  // the open's key does not make from_user, or its signature is bad
 };
 
 struct ChatAck {
@@ -264,10 +273,19 @@ struct Nudge {
   friend bool operator==(const Nudge&, const Nudge&) = default;
 };
 
+// Chat `chat_id` is open: the receiver of ChatOpen proves it holds to_user's key, with a
+// signature over the open's fields (so it answers this open and no other).
+struct ChatAccept {
+  std::uint64_t chat_id = 0;
+  Signature signature{};
+  friend bool operator==(const ChatAccept&, const ChatAccept&) = default;
+};
+
 using Message = std::variant<Hello, FindSuccessorRequest, FindSuccessorReply, GetStateRequest,
                              GetStateReply, Notify, Ping, Pong, Leave, DhtPut, DhtPutReply, DhtGet,
                              DhtGetReply, DhtRemove, DhtRemoveReply, RecordTransfer,
-                             RecordTransferAck, ChatOpen, ChatText, ChatClose, ChatAck, Nudge>;
+                             RecordTransferAck, ChatOpen, ChatText, ChatClose, ChatAck, Nudge,
+                             ChatAccept>;
 
 // A short name per alternative ("find_successor_request"), for traces and tests.
 const char* message_name(const Message& message);

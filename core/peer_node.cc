@@ -62,6 +62,7 @@ void PeerNode::on_message(const Endpoint& from, const Message& message) {
                  [&](const ChatText&) { chat().on_message(from, message); },
                  [&](const ChatClose&) { chat().on_message(from, message); },
                  [&](const ChatAck&) { chat().on_message(from, message); },
+                 [&](const ChatAccept&) { chat().on_message(from, message); },
                  [&](const auto&) { chord_.on_message(from, message); },
              },
              message);

@@ -198,7 +198,7 @@ inline constexpr std::uint8_t enum_max<TransferKind> = 1;
 template <>
 inline constexpr std::uint8_t enum_max<CloseReason> = 2;
 template <>
-inline constexpr std::uint8_t enum_max<ChatStatus> = 3;
+inline constexpr std::uint8_t enum_max<ChatStatus> = 4;
 
 template <typename E>
 struct EnumField {
@@ -424,7 +424,14 @@ void serialize(Archive& archive, RecordTransferAck& m) {
 template <typename Archive>
 void serialize(Archive& archive, ChatOpen& m) {
   archive(m.chat_id, bounded_string<user_handle_bytes_max>(m.from_user),
-          bounded_string<user_handle_bytes_max>(m.to_user));
+          bounded_string<user_handle_bytes_max>(m.to_user),
+          cereal::binary_data(m.from_key.data(), m.from_key.size()),
+          cereal::binary_data(m.to_key.data(), m.to_key.size()), m.sent_ms,
+          cereal::binary_data(m.signature.data(), m.signature.size()));
+}
+template <typename Archive>
+void serialize(Archive& archive, ChatAccept& m) {
+  archive(m.chat_id, cereal::binary_data(m.signature.data(), m.signature.size()));
 }
 template <typename Archive>
 void serialize(Archive& archive, ChatText& m) {

@@ -290,8 +290,14 @@ void ChatConsole::on_chat(const ChatEvent& e) {
     case ChatEventKind::open_failed:
       chats_.erase(e.chat_id);
       if (current_ == e.chat_id) current_.reset();
-      show("open_failed", {{"handle", who}, {"reason", status_text(e.status)}},
-           "! could not open a chat with " + who + ": " + status_text(e.status));
+    {
+      // bad_record here: whoever answered could not prove it holds the key of that name.
+      const char* reason = e.status == DhtStatus::bad_record
+                               ? "it could not prove it is that user (wrong key)"
+                               : status_text(e.status);
+      show("open_failed", {{"handle", who}, {"reason", reason}},
+           "! could not open a chat with " + who + ": " + reason);
+    }
       return;
     case ChatEventKind::message: {
       const std::string text = printable(e.text);

@@ -135,34 +135,47 @@ inline Message sample_message(std::size_t index, SampleRandom& r) {
     case 9:
       return DhtPut{r.next(), sample_record(r)};
     case 10:
-      return DhtPutReply{r.next(), sample_enum<DhtStatus>(r, 7)};
+      return DhtPutReply{r.next(), sample_enum<DhtStatus>(r, 8)};
     case 11:
       return DhtGet{r.next(), sample_id(r)};
     case 12:
-      return DhtGetReply{r.next(), sample_enum<DhtStatus>(r, 7), r.any<std::uint32_t>(),
+      return DhtGetReply{r.next(), sample_enum<DhtStatus>(r, 8), r.any<std::uint32_t>(),
                          sample_bytes(r, sample_size(r, record_value_bytes_max))};
     case 13:
       return DhtRemove{r.next(), sample_id(r), r.next()};
     case 14:
-      return DhtRemoveReply{r.next(), sample_enum<DhtStatus>(r, 7)};
+      return DhtRemoveReply{r.next(), sample_enum<DhtStatus>(r, 8)};
     case 15: {
       RecordTransfer m{r.next(), sample_enum<TransferKind>(r, 1), {}};
       fill(r, m.records, sample_record);
       return m;
     }
     case 16:
-      return RecordTransferAck{r.next(), sample_enum<DhtStatus>(r, 7)};
-    case 17:
-      return ChatOpen{r.next(), sample_bytes(r, sample_size(r, user_handle_bytes_max)),
-                      sample_bytes(r, sample_size(r, user_handle_bytes_max))};
+      return RecordTransferAck{r.next(), sample_enum<DhtStatus>(r, 8)};
+    case 17: {
+      ChatOpen m;
+      m.chat_id = r.next();
+      m.from_user = sample_bytes(r, sample_size(r, user_handle_bytes_max));
+      m.to_user = sample_bytes(r, sample_size(r, user_handle_bytes_max));
+      for (auto& b : m.from_key) b = r.any<std::uint8_t>();
+      for (auto& b : m.to_key) b = r.any<std::uint8_t>();
+      m.sent_ms = r.any<std::int64_t>();
+      for (auto& b : m.signature) b = r.any<std::uint8_t>();
+      return m;
+    }
     case 18:
       return ChatText{r.next(), r.next(), sample_bytes(r, sample_size(r, chat_text_bytes_max))};
     case 19:
       return ChatClose{r.next(), r.next(), sample_enum<CloseReason>(r, 2)};
     case 20:
-      return ChatAck{r.next(), r.next(), sample_enum<ChatStatus>(r, 3)};
+      return ChatAck{r.next(), r.next(), sample_enum<ChatStatus>(r, 4)};
     case 21:
       return Nudge{sample_id(r)};
+    case 22: {
+      ChatAccept m{r.next(), {}};
+      for (auto& b : m.signature) b = r.any<std::uint8_t>();
+      return m;
+    }
     default:
       break;
   }
@@ -170,6 +183,6 @@ inline Message sample_message(std::size_t index, SampleRandom& r) {
 }
 
 inline constexpr std::size_t message_types = std::variant_size_v<Message>;
-static_assert(message_types == 22, "a new message type needs a case in sample_message");
+static_assert(message_types == 23, "a new message type needs a case in sample_message");
 
 }  // namespace chord::testing

@@ -15,12 +15,27 @@ using namespace testing;
 
 struct Users {
   std::map<NodeIndex, std::string> handles;
-  std::vector<ChatEvent> finds;  // found / not_found, in order
+  std::vector<ChatEvent> finds;                       // found / not_found, in order
+  std::map<NodeIndex, std::vector<ChatEvent>> chats;  // opened, open_failed, message, ended
   void attach(Simulator& sim) {
     sim.on_chat = [this](NodeIndex node, const ChatEvent& e) {
       if (e.kind == ChatEventKind::registered) handles[node] = e.handle;
       if (e.kind == ChatEventKind::found || e.kind == ChatEventKind::not_found) finds.push_back(e);
+      if (e.kind == ChatEventKind::opened || e.kind == ChatEventKind::open_failed ||
+          e.kind == ChatEventKind::message) {
+        chats[node].push_back(e);
+      }
     };
+  }
+  // The last chat event of `node` about `chat_id`.
+  std::optional<ChatEvent> last(NodeIndex node, std::uint64_t chat_id) const {
+    std::optional<ChatEvent> found;
+    const auto it = chats.find(node);
+    if (it == chats.end()) return found;
+    for (const ChatEvent& e : it->second) {
+      if (e.chat_id == chat_id) found = e;
+    }
+    return found;
   }
 };
 
@@ -198,6 +213,91 @@ TEST(SimSecurity, AForgedRecordFromAStorageNodeIsRejectedAndAReplicaAnswers) {
   EXPECT_GE(forgeries, 2u);
   EXPECT_EQ(found.kind, ChatEventKind::not_found);
   EXPECT_NE(found.endpoint, elsewhere);
+}
+
+// Somebody who knows bob#id but not bob's key answers at bob's endpoint (bob crashed and
+// another node took his address): whatever it signs, or replays of bob's own earlier
+// answers, alice's chat does not open, and she is told why. And nobody can open a chat
+// to alice in bob's name.
+TEST(SimSecurity, AnImpersonatorWithoutTheKeyCannotCompleteAChatHandshake) {
+  const std::uint64_t seed = 3200;
+  SCOPED_TRACE(replay_hint(seed));
+  Ring ring(seed);
+  Simulator& sim = ring.sim;
+  const std::string bob_handle = ring.bob_handle();
+  const NodeIndex bob = ring.bob();
+  const NodeIndex alice = ring.alice();
+  const PublicKey bob_key = decode_user_record(ring.holders().begin()->second).value().public_key;
+  // A genuine chat first; its accept is kept for a replay.
+  std::optional<ChatAccept> genuine_accept;
+  sim.tamper = [&](NodeIndex from, const Endpoint&, Message& message) {
+    if (const auto* accept = std::get_if<ChatAccept>(&message); accept && from == bob) {
+      genuine_accept = *accept;
+    }
+  };
+  const auto first = sim.peer(alice)->chat().open_chat(bob_handle);
+  ASSERT_TRUE(first.has_value());
+  sim.run_for(5s);
+  ASSERT_EQ(ring.users.last(alice, *first)->kind, ChatEventKind::opened);
+  ASSERT_TRUE(genuine_accept.has_value());
+  sim.peer(alice)->chat().end_chat(*first);
+
+  // Bob's node crashes and comes back as mallory's, at the same endpoint, with a user
+  // "bob" of her own key (so another id), while bob's record still stands.
+  sim.crash(bob);
+  sim.restart(bob);
+  const NodeIndex via[] = {ring.nodes[0]};
+  sim.join(bob, via);
+  sim.run_for(3s);
+  ASSERT_TRUE(sim.peer(bob)->chat().start_user("bob").has_value());
+  sim.run_for(2s);
+  const Identity mallory = test_identity(77);
+  // Her node answers alice's opens with an accept: signed by her, or bob's old one.
+  bool replay = false;
+  std::size_t answered = 0;
+  sim.tamper = [&](NodeIndex from, const Endpoint&, Message& message) {
+    const auto* refusal = std::get_if<ChatAck>(&message);
+    if (from != bob || refusal == nullptr || refusal->seq != 0) return;
+    ChatAccept forged{refusal->chat_id, mallory.sign(std::vector<std::uint8_t>{1, 2, 3})};
+    if (replay) forged = ChatAccept{refusal->chat_id, genuine_accept->signature};
+    message = forged;
+    ++answered;
+  };
+  for (bool replayed : {false, true}) {
+    replay = replayed;
+    const auto chat = sim.peer(alice)->chat().open_chat(bob_handle);
+    ASSERT_TRUE(chat.has_value());
+    ASSERT_TRUE(sim.peer(alice)->chat().send(*chat, "for bob only").has_value());
+    sim.run_for(5s);
+    const auto last = ring.users.last(alice, *chat);
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->kind, ChatEventKind::open_failed) << (replayed ? "replay" : "forgery");
+    EXPECT_EQ(last->status, DhtStatus::bad_record) << "alice is told the peer's key is wrong";
+  }
+  EXPECT_GE(answered, 2u);
+  EXPECT_EQ(sim.peer(alice)->chat().chats(), 0u);
+
+  // Mallory opens a chat to alice in bob's name: with her own key (whose id is not bob's),
+  // or with bob's key and her signature. Alice's node refuses both; nothing opens there.
+  bool claim_bobs_key = false;
+  sim.tamper = [&](NodeIndex from, const Endpoint&, Message& message) {
+    auto* open = std::get_if<ChatOpen>(&message);
+    if (from != bob || open == nullptr) return;
+    open->from_user = bob_handle;
+    if (claim_bobs_key) open->from_key = bob_key;
+  };
+  const std::size_t alice_events = ring.users.chats[alice].size();
+  for (bool claim : {false, true}) {
+    claim_bobs_key = claim;
+    const auto as_bob = sim.peer(bob)->chat().open_chat(ring.users.handles.at(alice));
+    ASSERT_TRUE(as_bob.has_value());
+    sim.run_for(5s);
+    const auto refused = ring.users.last(bob, *as_bob);
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(refused->kind, ChatEventKind::open_failed) << (claim ? "bob's key" : "her key");
+    EXPECT_EQ(refused->status, DhtStatus::bad_record);
+  }
+  EXPECT_EQ(ring.users.chats[alice].size(), alice_events) << "nothing opened at alice's";
 }
 
 }  // namespace
