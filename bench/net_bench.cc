@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <random>
 
+#include "net_real/identity_file.h"
 #include "tests/net_real/loop_network.h"
 
 namespace {
@@ -88,8 +89,14 @@ void chat_latency(benchmark::State& state) {
   alice.on_chat = [&](const chord::ChatEvent& e) {
     if (e.kind == chord::ChatEventKind::opened) opened = true;
   };
-  (void)alice.peer().chat().start_user("alice");
-  (void)bob.peer().chat().start_user("bob");
+  // Real users: keys from the CSPRNG, chats over TLS with certificates made from them.
+  auto start_user = [](chord::net::UvNode& node, const char* name) {
+    chord::Identity identity = chord::net::generate_identity();
+    (void)node.set_identity(identity, chord::handle_for(name, identity.public_key()));
+    (void)node.peer().chat().start_user(name, std::move(identity));
+  };
+  start_user(alice, "alice");
+  start_user(bob, "bob");
   network.run_until([&] { return !bob_handle.empty(); }, 10s, 5ms);
   const auto chat = alice.peer().chat().open_chat(bob_handle);
   if (!chat) return state.SkipWithError("cannot open a chat");

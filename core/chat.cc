@@ -223,7 +223,10 @@ ChatService::Chat* ChatService::find_chat(std::uint64_t id) {
 
 ChatService::Chat* ChatService::find_chat(std::uint64_t id, const Endpoint& from) {
   Chat* chat = find_chat(id);
-  return chat != nullptr && chat->state != State::resolving && chat->peer == from ? chat : nullptr;
+  const bool proved = channel_key_ == nullptr || chat == nullptr || chat->peer_key == *channel_key_;
+  return chat != nullptr && chat->state != State::resolving && chat->peer == from && proved
+             ? chat
+             : nullptr;
 }
 
 void ChatService::transmit(Chat& chat, bool resend) {
@@ -233,7 +236,7 @@ void ChatService::transmit(Chat& chat, bool resend) {
   for (const Outgoing& out : chat.unacked) {
     if (position++ >= config_.window) break;
     if (!resend && out.seq <= chat.sent_up_to) continue;
-    runtime_.send(chat.peer, ChatText{chat.id, out.seq, out.text});
+    runtime_.send_private(chat.peer, chat.peer_key, ChatText{chat.id, out.seq, out.text});
     chat.sent_up_to = std::max(chat.sent_up_to, out.seq);
   }
   if (!chat.unacked.empty() && chat.resend_at == Time::max()) {
@@ -267,7 +270,7 @@ void ChatService::fail_and_close(Chat& chat, CloseReason reason, bool tell_peer)
     report(failed);
   }
   if (tell_peer && chat.state != State::resolving) {
-    runtime_.send(chat.peer, ChatClose{id, chat.next_seq, reason});
+    runtime_.send_private(chat.peer, chat.peer_key, ChatClose{id, chat.next_seq, reason});
   }
   ChatEvent ended;
   ended.kind = ChatEventKind::ended;
@@ -281,14 +284,43 @@ void ChatService::fail_and_close(Chat& chat, CloseReason reason, bool tell_peer)
 // ---------------------------------------------------------------------------------------
 // Inputs
 
-void ChatService::on_message(const Endpoint& from, const Message& message) {
+void ChatService::on_identity_mismatch(const Endpoint& peer, const PublicKey& expected) {
+  std::vector<std::uint64_t> affected;
+  for (const Chat& chat : chats_) {
+    if (chat.state != State::resolving && chat.peer == peer && chat.peer_key == expected) {
+      affected.push_back(chat.id);
+    }
+  }
+  for (std::uint64_t id : affected) {
+    Chat* chat = find_chat(id);
+    if (chat == nullptr) continue;
+    if (chat->state == State::opening) {
+      open_failed(*chat, DhtStatus::bad_record);
+    } else {
+      fail_and_close(*chat, CloseReason::user_left, false);
+    }
+  }
+  flush();
+}
+
+void ChatService::on_message(const Endpoint& from, const Message& message,
+                             const PublicKey* channel_key) {
+  // A message that came over a channel proving another key than its claimed sender's is
+  // not from that sender: ignored (find_chat checks it, on_open checks the opener's key).
+  channel_key_ = channel_key;
+  if (const auto* open = std::get_if<ChatOpen>(&message);
+      open != nullptr && channel_key != nullptr && *channel_key != open->from_key) {
+    channel_key_ = nullptr;
+    return;
+  }
   std::visit(Overloaded{
                  [&](const ChatOpen& m) { on_open(from, m); },
                  [&](const ChatAccept& m) { on_accept(from, m); },
                  [&](const ChatText& m) {
                    Chat* chat = find_chat(m.chat_id, from);
                    if (chat == nullptr) {
-                     runtime_.send(from, ChatAck{m.chat_id, m.seq, ChatStatus::no_such_chat});
+                     runtime_.send_private(from, channel_key_ ? *channel_key_ : PublicKey{},
+                                           ChatAck{m.chat_id, m.seq, ChatStatus::no_such_chat});
                      return;
                    }
                    // The peer took our open but its ChatAccept was lost: a text is no proof of who
@@ -307,7 +339,8 @@ void ChatService::on_message(const Endpoint& from, const Message& message) {
                    }
                    // Cumulative: duplicates and texts after a gap are acknowledged up to what we
                    // have.
-                   runtime_.send(from, ChatAck{m.chat_id, chat->delivered, ChatStatus::ok});
+                   runtime_.send_private(from, chat->peer_key,
+                                         ChatAck{m.chat_id, chat->delivered, ChatStatus::ok});
                  },
                  [&](const ChatAck& m) { on_ack(from, m); },
                  [&](const ChatClose& m) {
@@ -317,6 +350,7 @@ void ChatService::on_message(const Endpoint& from, const Message& message) {
                  [&](const auto&) {},
              },
              message);
+  channel_key_ = nullptr;
   flush();
 }
 
@@ -364,10 +398,11 @@ void ChatService::on_open(const Endpoint& from, const ChatOpen& m) {
     report(opened);
   }
   if (refusal.status != ChatStatus::ok) {
-    runtime_.send(from, refusal);
+    runtime_.send_private(from, m.from_key, refusal);
     return;
   }
-  runtime_.send(from, ChatAccept{m.chat_id, identity_->sign(open_bytes(m, accept_domain))});
+  runtime_.send_private(from, m.from_key,
+                        ChatAccept{m.chat_id, identity_->sign(open_bytes(m, accept_domain))});
 }
 
 bool ChatService::seen_open(const ChatOpen& open) {
@@ -391,7 +426,8 @@ void ChatService::on_accept(const Endpoint& from, const ChatAccept& accept) {
   heard(*chat);
   if (!verify_signature(chat->peer_key, open_bytes(*chat->open, accept_domain), accept.signature)) {
     // Whoever answers at that endpoint does not hold the key of the user we asked for.
-    runtime_.send(chat->peer, ChatClose{chat->id, 0, CloseReason::ended_by_user});
+    runtime_.send_private(chat->peer, chat->peer_key,
+                          ChatClose{chat->id, 0, CloseReason::ended_by_user});
     open_failed(*chat, DhtStatus::bad_record);
     return;
   }
@@ -405,7 +441,8 @@ void ChatService::on_ack(const Endpoint& from, const ChatAck& ack) {
     // A heartbeat or acknowledgement for a chat we no longer have (we closed it and the
     // close was lost, or we restarted): say so, once; never answer a no_such_chat.
     if (ack.status == ChatStatus::ok) {
-      runtime_.send(from, ChatAck{ack.chat_id, 0, ChatStatus::no_such_chat});
+      runtime_.send_private(from, channel_key_ ? *channel_key_ : PublicKey{},
+                            ChatAck{ack.chat_id, 0, ChatStatus::no_such_chat});
     }
     return;
   }
@@ -460,7 +497,8 @@ void ChatService::on_timer(TimerKind kind) {
       continue;
     }
     if (chat.state == State::open && chat.unacked.empty() && chat.keepalive_at <= now) {
-      runtime_.send(chat.peer, ChatAck{chat.id, chat.delivered, ChatStatus::ok});  // heartbeat
+      runtime_.send_private(chat.peer, chat.peer_key,
+                            ChatAck{chat.id, chat.delivered, ChatStatus::ok});  // heartbeat
       chat.keepalive_at = now + config_.keepalive_period;
     }
     if (chat.resend_at > now) continue;
@@ -471,7 +509,7 @@ void ChatService::on_timer(TimerKind kind) {
     ++chat.rounds;
     chat.resend_at = now + config_.retry_timeout;
     if (chat.state == State::opening) {
-      runtime_.send(chat.peer, *chat.open);
+      runtime_.send_private(chat.peer, chat.peer_key, *chat.open);
     } else if (chat.state == State::open) {
       transmit(chat, true);
     }
@@ -578,7 +616,7 @@ void ChatService::handle_dht_done(std::uint8_t purpose, std::uint64_t context,
       open.sent_ms = runtime_.wall_clock_ms();
       open.signature = identity_->sign(open_bytes(open, open_domain));
       chat->open = open;
-      runtime_.send(chat->peer, open);
+      runtime_.send_private(chat->peer, chat->peer_key, open);
       arm_resend();
       return;
     }

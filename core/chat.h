@@ -12,11 +12,12 @@
 // in the DHT and sends ChatOpen, signed with its key; the receiver checks that the key makes
 // the opener's handle and answers ChatAccept, signed with its own key over that open, which
 // the opener checks against the key in the record. Either side that cannot prove its name
-// is refused (bad_identity; the opener reports open_failed with bad_record). Texts carry sequence numbers from 1, the receiver delivers each
-// once and in order and acknowledges cumulatively; the sender keeps up to `window` texts in
-// flight and resends them (go-back-N) every retry_timeout until acknowledged. After
-// retries_max unanswered rounds the chat ends: every text not acknowledged is reported as
-// failed, so no message is lost in silence. Either side may end a chat; the other is told.
+// is refused (bad_identity; the opener reports open_failed with bad_record). Texts carry sequence
+// numbers from 1, the receiver delivers each once and in order and acknowledges cumulatively; the
+// sender keeps up to `window` texts in flight and resends them (go-back-N) every retry_timeout
+// until acknowledged. After retries_max unanswered rounds the chat ends: every text not
+// acknowledged is reported as failed, so no message is lost in silence. Either side may end a chat;
+// the other is told.
 //
 // Nothing about users or messages is kept once a chat or session ends: texts are held only
 // until acknowledged (sender) or delivered (receiver), then dropped.
@@ -88,7 +89,11 @@ class ChatService {
   std::size_t chats() const { return chats_.size(); }
 
   // Inputs from PeerNode.
-  void on_message(const Endpoint& from, const Message& message);
+  void on_message(const Endpoint& from, const Message& message,
+                  const PublicKey* channel_key = nullptr);
+  // The peer at `peer` could not prove `expected` on a private channel: its opening chats
+  // fail (bad_record), its open ones end (their undelivered texts reported failed).
+  void on_identity_mismatch(const Endpoint& peer, const PublicKey& expected);
   void on_timer(TimerKind kind);
   // A DHT operation this service started has ended.
   void on_dht_done(std::uint8_t purpose, std::uint64_t context, const DhtResult& result);
@@ -110,7 +115,7 @@ class ChatService {
     std::uint64_t id = 0;
     std::string peer_handle;
     Endpoint peer;
-    PublicKey peer_key{};  // the peer's key: from its signed record, or its checked open
+    PublicKey peer_key{};          // the peer's key: from its signed record, or its checked open
     std::optional<ChatOpen> open;  // the open we sent (opener, until accepted)
     State state = State::resolving;
     bool opener = false;
@@ -161,8 +166,9 @@ class ChatService {
   std::uint64_t seq_ = 0;
   std::int64_t expires_max_ms_ = 0;  // the latest expiry signed in this session
   std::deque<std::pair<std::int64_t, std::uint64_t>> recent_opens_;
-  bool registered_ = false;          // a registration (first attempt or renewal) has succeeded
-  bool failure_reported_ = false;    // register_failed said, once per user session
+  const PublicKey* channel_key_ = nullptr;  // of the message being handled (on_message)
+  bool registered_ = false;        // a registration (first attempt or renewal) has succeeded
+  bool failure_reported_ = false;  // register_failed said, once per user session
   Time registering_since_;
   std::vector<Chat> chats_;
   std::map<std::uint64_t, std::string> finding_;  // find_user requests in progress

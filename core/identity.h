@@ -55,6 +55,8 @@ class Identity {
   const PublicKey& public_key() const { return public_key_; }
   // The Ed25519 signature of `message`.
   Signature sign(std::span<const std::uint8_t> message) const;
+  // The OpenSSL key, for a TLS certificate (net_real/tls.h). Owned by this identity.
+  evp_pkey_st* native_key() const { return key_.get(); }
 
  private:
   struct KeyFree {

@@ -42,7 +42,8 @@ ChatService& PeerNode::chat() {
 // ---------------------------------------------------------------------------------------
 // Inputs
 
-void PeerNode::on_message(const Endpoint& from, const Message& message) {
+void PeerNode::on_message(const Endpoint& from, const Message& message,
+                          const PublicKey* channel_key) {
   std::visit(Overloaded{
                  [&](const DhtPut& m) { on_put(from, m); },
                  [&](const DhtGet& m) { on_get(from, m); },
@@ -58,14 +59,19 @@ void PeerNode::on_message(const Endpoint& from, const Message& message) {
                    on_operation_reply(from, m.request_id, m.status, nullptr, 0);
                  },
                  [&](const RecordTransferAck&) {},  // transfers are repeated, not retried
-                 [&](const ChatOpen&) { chat().on_message(from, message); },
-                 [&](const ChatText&) { chat().on_message(from, message); },
-                 [&](const ChatClose&) { chat().on_message(from, message); },
-                 [&](const ChatAck&) { chat().on_message(from, message); },
-                 [&](const ChatAccept&) { chat().on_message(from, message); },
+                 [&](const ChatOpen&) { chat().on_message(from, message, channel_key); },
+                 [&](const ChatText&) { chat().on_message(from, message, channel_key); },
+                 [&](const ChatClose&) { chat().on_message(from, message, channel_key); },
+                 [&](const ChatAck&) { chat().on_message(from, message, channel_key); },
+                 [&](const ChatAccept&) { chat().on_message(from, message, channel_key); },
                  [&](const auto&) { chord_.on_message(from, message); },
              },
              message);
+  after_input();
+}
+
+void PeerNode::on_identity_mismatch(const Endpoint& peer, const PublicKey& expected) {
+  if (chat_) chat_->on_identity_mismatch(peer, expected);
   after_input();
 }
 

@@ -96,7 +96,14 @@ class PeerNode {
   Result<std::uint64_t> remove(const Record& tombstone);
 
   // ---- Inputs ----
-  void on_message(const Endpoint& from, const Message& message);
+  // `channel_key`: the key the sender proved on the connection (a real node's TLS peer),
+  // or nullptr where the transport proves none (the simulator). Chat messages whose
+  // channel key is not the chat peer's are ignored.
+  void on_message(const Endpoint& from, const Message& message,
+                  const PublicKey* channel_key = nullptr);
+  // The peer at `peer` did not prove `expected` on a private channel (TLS): chats with it
+  // cannot go on (ChatService::on_identity_mismatch).
+  void on_identity_mismatch(const Endpoint& peer, const PublicKey& expected);
   void on_timer(TimerKind kind);
   // A transport's hint (ChordNode::on_connection_lost).
   void on_connection_lost(const Endpoint& peer);
@@ -111,6 +118,9 @@ class PeerNode {
     std::int64_t wall_clock_ms() const override { return node_.runtime_.wall_clock_ms(); }
     void send(const Endpoint& to, Message&& message) override {
       node_.runtime_.send(to, std::move(message));
+    }
+    void send_private(const Endpoint& to, const PublicKey& peer_key, Message&& message) override {
+      node_.runtime_.send_private(to, peer_key, std::move(message));
     }
     void set_timer(TimerKind kind, Time at) override { node_.runtime_.set_timer(kind, at); }
     void cancel_timer(TimerKind kind) override { node_.runtime_.cancel_timer(kind); }

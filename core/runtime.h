@@ -137,6 +137,11 @@ class Runtime {
   virtual Time now() const = 0;
   virtual std::int64_t wall_clock_ms() const = 0;
   virtual void send(const Endpoint& to, Message&& message) = 0;
+  // A chat message for the holder of `peer_key` only. A real node sends it over TLS to a
+  // peer whose certificate has that key, never in clear (and tells the core through
+  // PeerNode::on_identity_mismatch when the peer there has another key); the simulator
+  // sends it like any message (the core's own signature checks still run).
+  virtual void send_private(const Endpoint& to, const PublicKey& peer_key, Message&& message) = 0;
   virtual void set_timer(TimerKind kind, Time at) = 0;
   virtual void cancel_timer(TimerKind kind) = 0;
   virtual std::uint64_t random() = 0;

@@ -54,6 +54,17 @@ std::optional<Endpoint> from_sockaddr(const sockaddr_storage& storage) {
   return std::nullopt;
 }
 
+// Chat messages travel only over TLS, and everything else only in clear.
+bool is_chat_message(const Message& message) {
+  return std::holds_alternative<ChatOpen>(message) || std::holds_alternative<ChatAccept>(message) ||
+         std::holds_alternative<ChatText>(message) || std::holds_alternative<ChatClose>(message) ||
+         std::holds_alternative<ChatAck>(message);
+}
+
+// The first byte of a TLS handshake record. Our frames start with a big-endian length, whose
+// first byte is 0 for any frame under 16 MiB, so a connection is told apart by it.
+constexpr std::uint8_t tls_handshake_record = 0x16;
+
 std::uint64_t delay_ms(Duration delay) {
   // Rounded up, plus one: a uv timer may fire up to a millisecond before its time as the
   // core measures it (the loop's clock is in whole milliseconds).
@@ -86,8 +97,18 @@ struct UvNode::Connection {
   bool ready = false;  // outgoing: connected; incoming: Hello received
   bool closing = false;
   FrameDecoder decoder;
-  std::vector<std::uint8_t> pending;  // frames waiting for the connection to be ready
-  std::size_t queued_bytes = 0;       // pending plus written and not yet completed
+  // Chats (TLS): the session; outgoing, the key the peer must prove; once proved (or, on an
+  // incoming connection, presented), the peer's key.
+  bool secure = false;
+  bool sniffed = false;  // incoming: its first byte said whether it is TLS
+  std::unique_ptr<TlsSession> tls;
+  std::optional<PublicKey> expected_key;
+  bool key_checked = false;
+  PublicKey peer_key{};
+  // Frames waiting for the connection to be ready (plain: connected; TLS: the handshake
+  // done and the peer's key checked; then these are plaintext).
+  std::vector<std::uint8_t> pending;
+  std::size_t queued_bytes = 0;  // pending plus written and not yet completed
   Time opened, last_read, last_activity;
   Time write_progress;  // when queued bytes last went out (or began to wait)
   Time frame_began;     // when the decoder last went from empty to holding part of a frame
@@ -281,6 +302,22 @@ void UvNode::NodeRuntime::send(const Endpoint& to, Message&& message) {
   node.enqueue(*connection, message);
 }
 
+void UvNode::NodeRuntime::send_private(const Endpoint& to, const PublicKey& peer_key,
+                                       Message&& message) {
+  UvNode& node = node_;
+  if (node.closing_) return;
+  if (to == node.advertised_) {  // a chat with oneself stays in the process
+    send(to, std::move(message));
+    return;
+  }
+  Connection* connection = node.tls_ ? node.secure_connection_to(to, peer_key) : nullptr;
+  if (connection == nullptr) {
+    ++node.stats_.messages_dropped;  // no identity, or no room: never in clear
+    return;
+  }
+  node.enqueue(*connection, message);
+}
+
 void UvNode::NodeRuntime::set_timer(TimerKind kind, Time at) {
   TimerSlot& slot = node_.timers_[static_cast<std::size_t>(kind)];
   if (node_.closing_) return;
@@ -334,13 +371,39 @@ UvNode::Connection* UvNode::add_connection(bool outgoing) {
 
 UvNode::Connection* UvNode::connection_to(const Endpoint& to) {
   if (const auto it = by_peer_.find(to); it != by_peer_.end()) return it->second;
+  return open_connection(to, std::nullopt);
+}
+
+UvNode::Connection* UvNode::secure_connection_to(const Endpoint& to, const PublicKey& key) {
+  if (const auto it = by_peer_secure_.find(to); it != by_peer_secure_.end()) {
+    Connection* existing = it->second;
+    const bool same = existing->key_checked
+                          ? existing->peer_key == key
+                          : existing->expected_key && *existing->expected_key == key;
+    if (same) return existing;
+    // The user at that address is not the one this connection proved (or will prove):
+    // start again, and let a new handshake say who is there.
+    drop(*existing);
+  }
+  return open_connection(to, key);
+}
+
+UvNode::Connection* UvNode::open_connection(const Endpoint& to,
+                                            const std::optional<PublicKey>& key) {
   if (!to.is_set() || to.port == 0 || is_wildcard(to)) return nullptr;
   if (connections_.size() >= net_config_.connections_max) return nullptr;
   Connection* connection = add_connection(true);
   connection->peer = to;
-  by_peer_[to] = connection;
+  if (key) {  // a chat connection: TLS, to the holder of `key` only
+    connection->secure = true;
+    connection->expected_key = key;
+    connection->tls = std::make_unique<TlsSession>(tls_->client(), TlsSession::Role::client);
+    by_peer_secure_[to] = connection;
+  } else {
+    by_peer_[to] = connection;
+  }
   ++stats_.connections_opened;
-  std::vector<std::uint8_t> hello;
+  std::vector<std::uint8_t> hello;  // the first frame (inside TLS for a chat connection)
   encode_frame(Hello{advertised_}, hello);
   connection->queued_bytes += hello.size();
   connection->pending = std::move(hello);
@@ -355,6 +418,53 @@ UvNode::Connection* UvNode::connection_to(const Endpoint& to) {
   return connection;
 }
 
+void UvNode::flush_tls(Connection& connection) {
+  std::vector<std::uint8_t> out = connection.tls->take_output();
+  if (!out.empty() && !connection.closing) write(connection, std::move(out));
+}
+
+bool UvNode::on_tls_established(Connection& connection) {
+  const auto& key = connection.tls->peer_key();
+  if (!key) {  // no Ed25519 certificate: not a chordchat peer
+    ++stats_.peers_dropped;
+    drop(connection);
+    return false;
+  }
+  if (connection.outgoing && *key != *connection.expected_key) {
+    // Whoever answers at that address does not hold the key of the user we meant to reach:
+    // nothing is sent to it, and the core is told (its chats there fail, saying why).
+    const Endpoint peer = connection.peer;
+    const PublicKey expected = *connection.expected_key;
+    ++stats_.peers_dropped;
+    drop(connection);
+    const InputScope input(*this);
+    peer_->on_identity_mismatch(peer, expected);
+    return false;
+  }
+  connection.peer_key = *key;
+  connection.key_checked = true;
+  if (connection.outgoing && !connection.pending.empty()) {
+    std::vector<std::uint8_t> pending = std::move(connection.pending);
+    connection.pending.clear();
+    connection.queued_bytes -= pending.size();
+    if (!connection.tls->write(pending)) {
+      drop(connection);
+      return false;
+    }
+    flush_tls(connection);
+  }
+  return true;
+}
+
+std::optional<std::string> UvNode::set_identity(const Identity& identity,
+                                                const std::string& handle) {
+  std::string error;
+  auto tls = TlsIdentity::make(identity, handle, error);
+  if (!tls) return error;
+  tls_ = std::move(tls);
+  return std::nullopt;
+}
+
 void UvNode::on_connect(uv_connect_t* request, int status) {
   auto* connection = static_cast<Connection*>(request->data);
   UvNode& node = *connection->node;
@@ -365,6 +475,15 @@ void UvNode::on_connect(uv_connect_t* request, int status) {
   }
   connection->ready = true;
   uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->tcp), &on_alloc, &on_read);
+  if (connection->secure) {  // the frames wait for the handshake and the key check
+    if (!connection->tls->start()) {
+      node.drop(*connection);
+      return;
+    }
+    node.refresh_now();
+    node.flush_tls(*connection);
+    return;
+  }
   std::vector<std::uint8_t> pending = std::move(connection->pending);
   connection->pending.clear();
   connection->queued_bytes -= pending.size();
@@ -417,9 +536,39 @@ void UvNode::on_read(uv_stream_t* stream, ssize_t count, const uv_buf_t* buffer)
   node.refresh_now();
   node.stats_.bytes_received += static_cast<std::uint64_t>(count);
   connection->last_read = connection->last_activity = node.now_;
+  std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(buffer->base),
+                                      static_cast<std::size_t>(count));
+  if (!connection->outgoing && !connection->sniffed) {
+    connection->sniffed = true;
+    if (bytes.front() == tls_handshake_record) {
+      if (!node.tls_) {  // no user here: no chats
+        ++node.stats_.peers_dropped;
+        node.drop(*connection);
+        return;
+      }
+      connection->secure = true;
+      connection->tls = std::make_unique<TlsSession>(node.tls_->server(), TlsSession::Role::server);
+    }
+  }
+  std::vector<std::uint8_t> plaintext;
+  if (connection->secure) {
+    std::string error;
+    const bool established = connection->tls->established();
+    if (!connection->tls->feed(bytes, plaintext, error)) {
+      ++node.stats_.peers_dropped;
+      node.drop(*connection);
+      return;
+    }
+    node.flush_tls(*connection);  // handshake records
+    if (!established && connection->tls->established() && !node.on_tls_established(*connection)) {
+      return;
+    }
+    if (connection->closing || node.closing_) return;
+    bytes = plaintext;
+    if (bytes.empty()) return;
+  }
   if (connection->decoder.buffered_bytes() == 0) connection->frame_began = node.now_;
-  connection->decoder.feed(
-      {reinterpret_cast<const std::uint8_t*>(buffer->base), static_cast<std::size_t>(count)});
+  connection->decoder.feed(bytes);
   for (;;) {
     auto next = connection->decoder.next();
     if (!next) {  // garbage, an oversize length, an unknown version: not a peer we can serve
@@ -447,7 +596,13 @@ void UvNode::on_frame(Connection& connection, Message&& message) {
     }
     connection.peer = hello->advertised;
     connection.ready = true;
-    by_peer_.emplace(connection.peer, &connection);  // keeps an existing one
+    // Keeps an existing one, unless a chat connection proved another key than it.
+    auto& peers = connection.secure ? by_peer_secure_ : by_peer_;
+    const auto [it, added] = peers.emplace(connection.peer, &connection);
+    if (!added && connection.secure && it->second->key_checked &&
+        it->second->peer_key != connection.peer_key) {
+      it->second = &connection;
+    }
     return;
   }
   if (!connection.ready) {  // anything before Hello
@@ -455,9 +610,15 @@ void UvNode::on_frame(Connection& connection, Message&& message) {
     drop(connection);
     return;
   }
+  if (is_chat_message(message) != connection.secure) {
+    // A chat message in clear (or ring traffic inside a chat's TLS): never taken, so no chat
+    // can be read or injected around TLS.
+    ++stats_.messages_dropped;
+    return;
+  }
   ++stats_.messages_received;
   const InputScope input(*this);
-  peer_->on_message(connection.peer, message);
+  peer_->on_message(connection.peer, message, connection.secure ? &connection.peer_key : nullptr);
 }
 
 void UvNode::enqueue(Connection& connection, const Message& message) {
@@ -468,9 +629,18 @@ void UvNode::enqueue(Connection& connection, const Message& message) {
     return;
   }
   ++stats_.messages_sent;
-  if (!connection.ready) {
+  if (!connection.ready || (connection.secure && !connection.key_checked)) {
+    if (connection.queued_bytes == 0) connection.write_progress = now_;
     connection.queued_bytes += frame.size();
     connection.pending.insert(connection.pending.end(), frame.begin(), frame.end());
+    return;
+  }
+  if (connection.secure) {
+    if (!connection.tls->write(frame)) {
+      drop(connection);
+      return;
+    }
+    flush_tls(connection);
     return;
   }
   write(connection, std::move(frame));
@@ -529,9 +699,9 @@ void UvNode::on_write(uv_write_t* uv_request, int status) {
 void UvNode::drop(Connection& connection) {
   if (connection.closing) return;
   connection.closing = true;
-  if (const auto it = by_peer_.find(connection.peer);
-      it != by_peer_.end() && it->second == &connection) {
-    by_peer_.erase(it);
+  auto& peers = connection.secure ? by_peer_secure_ : by_peer_;
+  if (const auto it = peers.find(connection.peer); it != peers.end() && it->second == &connection) {
+    peers.erase(it);
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&connection.tcp), [](uv_handle_t* handle) {
     auto* closed = static_cast<Connection*>(handle->data);
@@ -570,6 +740,8 @@ void UvNode::housekeeping() {
     const bool timed_out =
         (c.outgoing && !c.ready && now_ - c.opened > net_config_.connect_timeout) ||
         (!c.outgoing && !c.ready && now_ - c.opened > net_config_.first_frame_timeout) ||
+        // A chat connection's TLS handshake must be done within the same time.
+        (c.secure && !c.key_checked && now_ - c.opened > net_config_.first_frame_timeout) ||
         // A frame must be whole within stall_timeout of its first byte: a trickle of
         // bytes cannot keep a large frame's buffer pinned.
         (c.decoder.buffered_bytes() > 0 && now_ - c.frame_began > net_config_.stall_timeout) ||
@@ -579,7 +751,8 @@ void UvNode::housekeeping() {
     if (timed_out) {
       expired.push_back(connection.get());
     } else {
-      busy = busy || !c.ready || c.decoder.buffered_bytes() > 0 || c.queued_bytes > 0;
+      busy = busy || !c.ready || (c.secure && !c.key_checked) || c.decoder.buffered_bytes() > 0 ||
+             c.queued_bytes > 0;
       idle_due = std::min(idle_due, c.last_activity + net_config_.idle_timeout);
     }
   }

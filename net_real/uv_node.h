@@ -16,6 +16,15 @@
 // (idle_timeout, reopened on demand). Bounded: connections_max, peer_queued_bytes_max per
 // peer (beyond it messages are dropped: the protocol sees a timeout), frame_bytes_max.
 //
+// Chats: chat messages (ChatOpen, ChatAccept, ChatText, ChatClose, ChatAck) go only over
+// TLS 1.3 (net_real/tls.h), on the same port (a connection whose first byte starts a TLS
+// record is a chat connection), with certificates made from the users' keys
+// (set_identity). Runtime::send_private names the key the peer must prove: a connection
+// whose peer shows another key is closed before a byte of the chat is sent, and the core
+// is told (PeerNode::on_identity_mismatch). Incoming chat messages carry the key their
+// connection proved (PeerNode::on_message's channel_key). A chat message in clear, or ring
+// traffic inside TLS, is dropped.
+//
 // Lifetime: start() once; close() before destruction, and destroy only after its `done`
 // has run (libuv closes handles asynchronously). The loop outlives the node.
 #pragma once
@@ -36,6 +45,7 @@
 #include "core/codec.h"
 #include "core/peer_node.h"
 #include "net_real/net_config.h"
+#include "net_real/tls.h"
 
 namespace chord::net {
 
@@ -61,6 +71,11 @@ class UvNode {
   // Binds and listens, then creates the peer, whose id is SHA-1 of the advertised
   // endpoint. Returns why it could not (a busy port, a bad address), or nullopt.
   std::optional<std::string> start();
+  // The user's key for chats: they run over TLS 1.3 with a self-signed certificate made
+  // from it (net_real/tls.h), on the same port as the ring's messages (a connection that
+  // starts with a TLS record is a chat connection). Without it this node neither opens
+  // nor accepts chats. Returns why not, or nullopt. Call before the user session starts.
+  std::optional<std::string> set_identity(const Identity& identity, const std::string& handle);
   // Closes every handle; `done` runs once all are closed. Idempotent.
   void close(std::function<void()> done);
 
@@ -99,6 +114,7 @@ class UvNode {
     Time now() const override { return node_.now_; }
     std::int64_t wall_clock_ms() const override;
     void send(const Endpoint& to, Message&& message) override;
+    void send_private(const Endpoint& to, const PublicKey& peer_key, Message&& message) override;
     void set_timer(TimerKind kind, Time at) override;
     void cancel_timer(TimerKind kind) override;
     std::uint64_t random() override { return node_.random_(); }
@@ -113,6 +129,11 @@ class UvNode {
 
   void refresh_now();
   Connection* connection_to(const Endpoint& to);
+  Connection* secure_connection_to(const Endpoint& to, const PublicKey& key);
+  // Opens a connection to `to`, Hello first: in clear, or with `key` TLS to its holder.
+  Connection* open_connection(const Endpoint& to, const std::optional<PublicKey>& key);
+  bool on_tls_established(Connection& connection);  // false: dropped
+  void flush_tls(Connection& connection);
   Connection* add_connection(bool outgoing);
   void enqueue(Connection& connection, const Message& message);
   void write(Connection& connection, std::vector<std::uint8_t> bytes);
@@ -147,7 +168,9 @@ class UvNode {
   uv_timer_t self_timer_{};  // delivers messages a node sends itself, as a later input
   std::deque<Message> to_self_;
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;  // by connection id
-  std::map<Endpoint, Connection*> by_peer_;  // the connection used to send to a peer
+  std::map<Endpoint, Connection*> by_peer_;         // the connection used to send to a peer
+  std::map<Endpoint, Connection*> by_peer_secure_;  // the same for chats (TLS)
+  std::unique_ptr<TlsIdentity> tls_;                // set_identity
   std::uint64_t next_connection_id_ = 1;
   std::size_t incoming_ = 0;  // accepted connections open (at most connections_max minus
                               // outgoing_reserved, so callers cannot crowd out our own)

@@ -141,6 +141,13 @@ class App {
     uv_timer_init(loop_, &join_timer_);  // stopped when the node joins, whichever way
     join_timer_.data = this;
     timers_.push_back(&join_timer_);
+    if (identity_) {  // chats run over TLS with a certificate made from the user's key
+      const std::string handle = chord::handle_for(options_.name, identity_->public_key());
+      if (const auto error = node_.set_identity(*identity_, handle)) {
+        std::fprintf(stderr, "chordnode: cannot set up TLS for chats: %s\n", error->c_str());
+        return exit_failed;
+      }
+    }
     if (const auto error = node_.start()) {
       // What to do about it: for a port we cannot have, another port.
       const bool port = error->rfind("cannot listen", 0) == 0;

@@ -23,6 +23,9 @@ class ScriptedRuntime : public Runtime {
   void send(const Endpoint& to, Message&& message) override {
     sent.push_back({to, std::move(message)});
   }
+  void send_private(const Endpoint& to, const PublicKey&, Message&& message) override {
+    sent.push_back({to, std::move(message)});
+  }
   void set_timer(TimerKind kind, Time at) override { timers[kind] = at; }
   void cancel_timer(TimerKind kind) override { timers.erase(kind); }
   std::uint64_t random() override {

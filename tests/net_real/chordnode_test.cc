@@ -2,10 +2,17 @@
 // 100 messages, a graceful quit that removes the record, a killed serve node the ring
 // routes around, and a killed user whose record expires with its lease. Every process is
 // ended by its pid; every wait has a deadline (generous, for the sanitizer build).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "tests/net_real/process.h"
@@ -248,6 +255,186 @@ TEST_F(ChordnodeProcesses, AnIdentityFileKeepsTheHandleAcrossSessions) {
   bob.write_line("/find " + first_handle);
   const auto found = bob.wait_for("\"found\"", patience);
   ASSERT_TRUE(found.has_value()) << "the second session's record is found";
+}
+
+// A port on 127.0.0.1 that was free a moment ago.
+std::uint16_t free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+// A TCP relay on 127.0.0.1 that forwards every connection to `target_port` and keeps every
+// byte it carries, as a wiretap on the path to a node would. Loopback only; one thread,
+// stopped (and joined) by the destructor; every wait is bounded.
+class Wiretap {
+ public:
+  explicit Wiretap(std::uint16_t target_port) : target_port_(target_port) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int one = 1;
+    setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    listen(listener_, 64);
+    socklen_t length = sizeof address;
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Wiretap() {
+    stop_ = true;
+    thread_.join();
+    for (const auto& [a, b] : pairs_) {
+      close(a);
+      close(b);
+    }
+    close(listener_);
+  }
+  std::uint16_t port() const { return port_; }
+  std::string bytes() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return seen_;
+  }
+  std::size_t tls_connections() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return tls_connections_;
+  }
+
+ private:
+  void run() {
+    while (!stop_) {
+      std::vector<pollfd> fds{{listener_, POLLIN, 0}};
+      for (const auto& [a, b] : pairs_) {
+        fds.push_back({a, POLLIN, 0});
+        fds.push_back({b, POLLIN, 0});
+      }
+      if (poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if ((fds[0].revents & POLLIN) != 0) accept_one();
+      for (std::size_t i = 1; i < fds.size(); ++i) {
+        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        const auto& pair = pairs_[(i - 1) / 2];
+        const bool from_client = (i - 1) % 2 == 0;
+        forward(from_client ? pair.first : pair.second, from_client ? pair.second : pair.first,
+                from_client);
+      }
+    }
+  }
+  void accept_one() {
+    const int client = accept(listener_, nullptr, nullptr);
+    if (client < 0) return;
+    const int server = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(target_port_);
+    if (connect(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      close(client);
+      close(server);
+      return;
+    }
+    pairs_.emplace_back(client, server);
+    first_read_.push_back(true);
+  }
+  void forward(int from, int to, bool from_client) {
+    char buffer[16384];
+    const ssize_t count = read(from, buffer, sizeof buffer);
+    if (count <= 0) {
+      shutdown(to, SHUT_WR);
+      return;
+    }
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      seen_.append(buffer, static_cast<std::size_t>(count));
+      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        if (from_client && pairs_[i].first == from && first_read_[i]) {
+          first_read_[i] = false;
+          if (static_cast<unsigned char>(buffer[0]) == 0x16) ++tls_connections_;
+        }
+      }
+    }
+    for (ssize_t sent = 0; sent < count;) {  // loopback: a blocking write finishes quickly
+      const ssize_t n = write(to, buffer + sent, static_cast<std::size_t>(count - sent));
+      if (n <= 0) return;
+      sent += n;
+    }
+  }
+
+  std::uint16_t target_port_;
+  std::uint16_t port_ = 0;
+  int listener_ = -1;
+  std::vector<std::pair<int, int>> pairs_;  // client side, node side
+  std::vector<bool> first_read_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mutex_;
+  std::string seen_;
+  std::size_t tls_connections_ = 0;
+};
+
+// A wiretap between the ring and bob's node sees the ring's traffic to bob, and alice's
+// chat with him, but not one byte of what they say: chats are TLS 1.3.
+TEST_F(ChordnodeProcesses, AChatReadOffTheWireHoldsNoneOfItsText) {
+  const std::string s0 = serve("s0", {});
+  const std::uint16_t bob_port = free_port();
+  Wiretap tap(bob_port);
+  const std::string advertised = "127.0.0.1:" + std::to_string(tap.port());
+  Process& bob = spawn("bob", {"chat", "--name", "bob", "--bootstrap", s0, "--json", "--listen",
+                               "127.0.0.1:" + std::to_string(bob_port), "--advertise", advertised});
+  const auto registered = bob.wait_for("\"registered\"", patience);
+  ASSERT_TRUE(registered.has_value()) << "bob did not register";
+  const std::string bob_handle = json_field(*registered, "handle");
+  std::string alice_handle;
+  Process& alice = chat("alice", s0, alice_handle);
+  const std::string secret = "the password is swordfish-42";
+  alice.write_line("/msg " + bob_handle + " " + secret);
+  const auto message = bob.wait_for("\"message\"", patience);
+  ASSERT_TRUE(message.has_value()) << "bob got nothing";
+  EXPECT_EQ(json_field(*message, "text"), secret);
+  bob.write_line("/msg " + alice_handle + " and the other is " + secret);
+  ASSERT_TRUE(alice.wait_for("\"message\"", patience).has_value());
+
+  const std::string wire = tap.bytes();
+  EXPECT_GT(wire.size(), 1000u) << "the tap carried the ring's traffic and the chat";
+  EXPECT_GE(tap.tls_connections(), 1u) << "alice's chat came through the tap, in TLS";
+  EXPECT_EQ(wire.find("swordfish"), std::string::npos) << "plaintext on the wire";
+  EXPECT_EQ(wire.find("password"), std::string::npos);
+}
+
+// bob's node is gone and somebody else listens at his address, with a user "bob" of its
+// own (its own key, so another id) while bob's record still stands. alice's chat with bob's
+// name#id does not open, and she is told why.
+TEST_F(ChordnodeProcesses, AnImpersonatorAtBobsAddressCannotTakeHisChats) {
+  const std::string s0 = serve("s0", {});
+  const std::string bob_listen = "127.0.0.1:" + std::to_string(free_port());
+  const std::vector<std::string> as_bob{"chat",   "--name",   "bob",      "--bootstrap",    s0,
+                                        "--json", "--listen", bob_listen, "--record-lease", "60"};
+  Process& bob = spawn("bob", as_bob);
+  const auto registered = bob.wait_for("\"registered\"", patience);
+  ASSERT_TRUE(registered.has_value()) << "bob did not register";
+  const std::string bob_handle = json_field(*registered, "handle");
+  std::string alice_handle;
+  Process& alice = chat("alice", s0, alice_handle);
+  bob.signal(SIGKILL);
+  EXPECT_EQ(bob.wait_exit(patience), std::nullopt);
+
+  Process& impostor = spawn("impostor", as_bob);
+  const auto impostor_registered = impostor.wait_for("\"registered\"", patience);
+  ASSERT_TRUE(impostor_registered.has_value()) << "the impostor did not start";
+  ASSERT_NE(json_field(*impostor_registered, "handle"), bob_handle) << "another key, another id";
+  alice.write_line("/chat " + bob_handle);
+  const auto failed = alice.wait_for("\"open_failed\"", patience);
+  ASSERT_TRUE(failed.has_value()) << "alice was not told";
+  EXPECT_EQ(json_field(*failed, "handle"), bob_handle);
+  EXPECT_NE(json_field(*failed, "reason").find("could not prove"), std::string::npos) << *failed;
+  EXPECT_FALSE(impostor.wait_for("\"opened\"", 1s).has_value()) << "nothing opened there";
 }
 
 TEST_F(ChordnodeProcesses, AUserWhoseOutputIsNotReadKeepsItsNodeServing) {
