@@ -21,7 +21,7 @@ struct LineOutput::Write {
 
 LineOutput::LineOutput(uv_loop_t& loop, int fd, std::size_t queued_max,
                        std::function<std::string(std::uint64_t)> gap_line)
-    : loop_(loop), fd_(fd), queued_max_(queued_max), gap_line_(std::move(gap_line)) {
+    : loop_(loop), queued_max_(queued_max), gap_line_(std::move(gap_line)) {
   if (uv_guess_handle(fd) != UV_NAMED_PIPE) return;  // a terminal or a file: written directly
   if (uv_pipe_init(&loop_, &pipe_, 0) != 0) return;
   pipe_.data = this;

@@ -50,7 +50,6 @@ class LineOutput {
   void finish_close();
 
   uv_loop_t& loop_;
-  int fd_;
   std::size_t queued_max_;
   std::function<std::string(std::uint64_t)> gap_line_;
   uv_pipe_t pipe_{};

@@ -8,6 +8,7 @@
 // never throws. Errors from the decoder are fine (that is what they are for).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
