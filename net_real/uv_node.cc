@@ -375,15 +375,8 @@ UvNode::Connection* UvNode::connection_to(const Endpoint& to) {
 }
 
 UvNode::Connection* UvNode::secure_connection_to(const Endpoint& to, const PublicKey& key) {
-  if (const auto it = by_peer_secure_.find(to); it != by_peer_secure_.end()) {
-    Connection* existing = it->second;
-    const bool same = existing->key_checked
-                          ? existing->peer_key == key
-                          : existing->expected_key && *existing->expected_key == key;
-    if (same) return existing;
-    // The user at that address is not the one this connection proved (or will prove):
-    // start again, and let a new handshake say who is there.
-    drop(*existing);
+  if (const auto it = by_peer_secure_.find({to, key}); it != by_peer_secure_.end()) {
+    return it->second;
   }
   return open_connection(to, key);
 }
@@ -398,7 +391,7 @@ UvNode::Connection* UvNode::open_connection(const Endpoint& to,
     connection->secure = true;
     connection->expected_key = key;
     connection->tls = std::make_unique<TlsSession>(tls_->client(), TlsSession::Role::client);
-    by_peer_secure_[to] = connection;
+    by_peer_secure_[{to, *key}] = connection;
   } else {
     by_peer_[to] = connection;
   }
@@ -596,12 +589,11 @@ void UvNode::on_frame(Connection& connection, Message&& message) {
     }
     connection.peer = hello->advertised;
     connection.ready = true;
-    // Keeps an existing one, unless a chat connection proved another key than it.
-    auto& peers = connection.secure ? by_peer_secure_ : by_peer_;
-    const auto [it, added] = peers.emplace(connection.peer, &connection);
-    if (!added && connection.secure && it->second->key_checked &&
-        it->second->peer_key != connection.peer_key) {
-      it->second = &connection;
+    // Keeps an existing one. A chat connection is filed under the key its peer proved.
+    if (connection.secure) {
+      by_peer_secure_.emplace(std::make_pair(connection.peer, connection.peer_key), &connection);
+    } else {
+      by_peer_.emplace(connection.peer, &connection);
     }
     return;
   }
@@ -699,9 +691,15 @@ void UvNode::on_write(uv_write_t* uv_request, int status) {
 void UvNode::drop(Connection& connection) {
   if (connection.closing) return;
   connection.closing = true;
-  auto& peers = connection.secure ? by_peer_secure_ : by_peer_;
-  if (const auto it = peers.find(connection.peer); it != peers.end() && it->second == &connection) {
-    peers.erase(it);
+  if (connection.secure) {
+    const PublicKey key = connection.outgoing ? *connection.expected_key : connection.peer_key;
+    if (const auto it = by_peer_secure_.find({connection.peer, key});
+        it != by_peer_secure_.end() && it->second == &connection) {
+      by_peer_secure_.erase(it);
+    }
+  } else if (const auto it = by_peer_.find(connection.peer);
+             it != by_peer_.end() && it->second == &connection) {
+    by_peer_.erase(it);
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&connection.tcp), [](uv_handle_t* handle) {
     auto* closed = static_cast<Connection*>(handle->data);

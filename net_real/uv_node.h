@@ -168,9 +168,11 @@ class UvNode {
   uv_timer_t self_timer_{};  // delivers messages a node sends itself, as a later input
   std::deque<Message> to_self_;
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;  // by connection id
-  std::map<Endpoint, Connection*> by_peer_;         // the connection used to send to a peer
-  std::map<Endpoint, Connection*> by_peer_secure_;  // the same for chats (TLS)
-  std::unique_ptr<TlsIdentity> tls_;                // set_identity
+  std::map<Endpoint, Connection*> by_peer_;  // the connection used to send to a peer
+  // The same for chats (TLS), by endpoint and the key its peer proves: a connection from
+  // someone else who claims that endpoint in its Hello never stands in for the real user.
+  std::map<std::pair<Endpoint, PublicKey>, Connection*> by_peer_secure_;
+  std::unique_ptr<TlsIdentity> tls_;  // set_identity
   std::uint64_t next_connection_id_ = 1;
   std::size_t incoming_ = 0;  // accepted connections open (at most connections_max minus
                               // outgoing_reserved, so callers cannot crowd out our own)
