@@ -354,12 +354,13 @@ void ChatService::on_message(const Endpoint& from, const Message& message,
   flush();
 }
 
-void ChatService::open_failed(Chat& chat, DhtStatus status) {
+void ChatService::open_failed(Chat& chat, DhtStatus status, ChatStatus refusal) {
   ChatEvent failed;
   failed.kind = ChatEventKind::open_failed;
   failed.chat_id = chat.id;
   failed.handle = chat.peer_handle;
   failed.status = status;
+  failed.refusal = refusal;
   report(failed);
   fail_and_close(chat, CloseReason::user_left, false);
 }
@@ -450,9 +451,11 @@ void ChatService::on_ack(const Endpoint& from, const ChatAck& ack) {
   if (chat->state == State::opening) {
     // Only a refusal counts here: the chat opens on a ChatAccept that proves the peer's name.
     if (ack.seq != 0 || ack.status == ChatStatus::ok) return;
-    open_failed(*chat, ack.status == ChatStatus::busy           ? DhtStatus::busy
-                       : ack.status == ChatStatus::bad_identity ? DhtStatus::bad_record
-                                                                : DhtStatus::not_found);
+    open_failed(*chat,
+                ack.status == ChatStatus::busy           ? DhtStatus::busy
+                : ack.status == ChatStatus::bad_identity ? DhtStatus::bad_record
+                                                         : DhtStatus::not_found,
+                ack.status);
     return;
   }
   if (ack.status == ChatStatus::no_such_chat) {  // the peer forgot this chat (it restarted)

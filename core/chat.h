@@ -149,7 +149,7 @@ class ChatService {
   Record signed_record(UserRecordKind kind, std::int64_t expires_ms);
   void on_open(const Endpoint& from, const ChatOpen& open);
   void on_accept(const Endpoint& from, const ChatAccept& accept);
-  void open_failed(Chat& chat, DhtStatus status);
+  void open_failed(Chat& chat, DhtStatus status, ChatStatus refusal = ChatStatus::ok);
   // Opens accepted lately (sent_ms, chat id), so a replayed open is not taken twice;
   // bounded by open_window and opens_remembered_max.
   bool seen_open(const ChatOpen& open);

@@ -193,9 +193,7 @@ DhtStatus PeerNode::admit(Record& record, RecordStore::Kind& kind) const {
   }
   record.owner = owner_token(decoded->public_key);
   record.version = decoded->seq;
-  const std::int64_t left_ms = decoded->expires_ms - now_ms;
-  record.lease_ms = static_cast<std::uint32_t>(
-      std::min<std::int64_t>(record.lease_ms, std::min<std::int64_t>(left_ms, UINT32_MAX)));
+  record.lease_ms = lease_within_expiry(record.lease_ms, decoded->expires_ms, now_ms);
   kind = decoded->kind == UserRecordKind::tombstone ? RecordStore::Kind::tombstone
                                                     : RecordStore::Kind::live;
   return DhtStatus::ok;
@@ -462,12 +460,13 @@ void PeerNode::on_operation_reply(const Endpoint& from, RequestId id, DhtStatus 
       const bool ok = status == DhtStatus::ok;
       if (ok && value != nullptr) {
         const auto decoded = decode_user_record(*value);
+        const std::int64_t now_ms = runtime_.wall_clock_ms();
         if (!decoded || decoded->kind != UserRecordKind::live ||
-            check_user_record(operation.record.key, *decoded, runtime_.wall_clock_ms()) !=
-                RecordCheck::ok) {
+            check_user_record(operation.record.key, *decoded, now_ms) != RecordCheck::ok) {
           ask_next_holder(operation);
           return;
         }
+        lease_ms = lease_within_expiry(lease_ms, decoded->expires_ms, now_ms);  // unsigned: cap it
       } else if (operation.skip_past && status != DhtStatus::busy) {
         ask_next_holder(operation);  // this holder has no copy: try the one after it
         return;

@@ -120,6 +120,9 @@ struct ChatEvent {
   std::string text;
   CloseReason reason = CloseReason::ended_by_user;
   DhtStatus status = DhtStatus::ok;
+  // open_failed with bad_record: ok when the peer could not prove its name; bad_identity
+  // when it refused ours (our open's time out of its clock's range, or a replay).
+  ChatStatus refusal = ChatStatus::ok;
 };
 
 // Changes of a node's membership, for whoever embeds it.

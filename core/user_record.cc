@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <memory>
@@ -140,7 +141,7 @@ RecordCheck check_fields(const NodeId& key, const UserRecord& record, std::int64
     return RecordCheck::wrong_key;
   }
   if (!handle_matches_key(record.handle, record.public_key)) return RecordCheck::wrong_id;
-  if (record.expires_ms <= now_ms) return RecordCheck::expired;
+  if (record.expires_ms + clock_skew_max_ms <= now_ms) return RecordCheck::expired;
   if (record.expires_ms - now_ms > user_record_lease_max_ms + clock_skew_max_ms) {
     return RecordCheck::too_far;
   }
@@ -157,6 +158,15 @@ RecordCheck check_user_record(const NodeId& key, const UserRecord& record, std::
     return RecordCheck::bad_signature;
   }
   return RecordCheck::ok;
+}
+
+std::uint32_t lease_within_expiry(std::uint32_t lease_ms, std::int64_t expires_ms,
+                                  std::int64_t now_ms) {
+  const std::int64_t signed_left = expires_ms - now_ms;
+  const std::int64_t lower = std::max<std::int64_t>(signed_left, 0);
+  const std::int64_t upper = std::max(lower, signed_left + clock_skew_max_ms);
+  const std::int64_t lease = std::clamp<std::int64_t>(lease_ms, lower, upper);
+  return static_cast<std::uint32_t>(std::min<std::int64_t>(lease, UINT32_MAX));
 }
 
 std::uint64_t owner_token(const PublicKey& key) {

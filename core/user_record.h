@@ -45,7 +45,7 @@ struct UserRecord {
 
 inline constexpr std::uint8_t user_record_format = 1;
 // How far nodes' wall clocks may disagree: an expiry further ahead than the longest lease
-// plus this is refused, as is one already past.
+// plus this is refused, as is one more than this in the past.
 inline constexpr std::int64_t clock_skew_max_ms = 10 * 60 * 1000;
 inline constexpr std::int64_t user_record_lease_max_ms = 24 * 3600 * 1000;
 
@@ -66,6 +66,11 @@ enum class RecordCheck : std::uint8_t {
 const char* record_check_text(RecordCheck check);
 
 // Whether `record` may stand under `key` at wall-clock time `now_ms`.
+// The lease a node gives a record it stores: the signed expiry as its own clock sees it; the
+// time left that travels with the record (unsigned) may move it only within the clock skew
+// allowed, never shorten it below what this clock says.
+std::uint32_t lease_within_expiry(std::uint32_t lease_ms, std::int64_t expires_ms,
+                                  std::int64_t now_ms);
 RecordCheck check_user_record(const NodeId& key, const UserRecord& record, std::int64_t now_ms);
 
 // The DHT owner token of records signed by `key` (RecordStore compares tokens, the

@@ -70,6 +70,9 @@ const char* status_text(DhtStatus status) {
       return "no answer from the ring";
     case DhtStatus::bad_record:
       return "refused: not validly signed";
+    case DhtStatus::stale_version:
+      return "refused: a newer record of this name is stored (this key in use elsewhere, or "
+             "the clock set back)";
     default:
       return "refused";
   }
@@ -291,10 +294,13 @@ void ChatConsole::on_chat(const ChatEvent& e) {
       chats_.erase(e.chat_id);
       if (current_ == e.chat_id) current_.reset();
     {
-      // bad_record here: whoever answered could not prove it holds the key of that name.
-      const char* reason = e.status == DhtStatus::bad_record
-                               ? "it could not prove it is that user (wrong key)"
-                               : status_text(e.status);
+      // bad_record here: whoever answered could not prove it holds the key of that name,
+      // or it refused our own proof.
+      const char* reason =
+          e.status != DhtStatus::bad_record ? status_text(e.status)
+          : e.refusal == ChatStatus::bad_identity
+              ? "it refused our proof of name (are the two clocks more than 10 minutes apart?)"
+              : "it could not prove it is that user (wrong key)";
       show("open_failed", {{"handle", who}, {"reason", reason}},
            "! could not open a chat with " + who + ": " + reason);
     }

@@ -56,7 +56,32 @@ SSL_CTX* make_context(bool server, X509* certificate, EVP_PKEY* key) {
   return context;
 }
 
+std::optional<PublicKey> ed25519_key_of(X509* certificate) {
+  EVP_PKEY* key = X509_get0_pubkey(certificate);
+  PublicKey raw{};
+  std::size_t length = raw.size();
+  std::optional<PublicKey> found;
+  if (key != nullptr && EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 &&
+      EVP_PKEY_get_raw_public_key(key, raw.data(), &length) == 1 && length == raw.size()) {
+    found = raw;
+  }
+  ERR_clear_error();
+  return found;
+}
+
 }  // namespace
+
+std::optional<PublicKey> certificate_key(std::span<const std::uint8_t> der) {
+  if (der.size() > 64 * 1024) return std::nullopt;
+  const unsigned char* next = der.data();
+  std::unique_ptr<X509, X509Free> certificate(
+      d2i_X509(nullptr, &next, static_cast<long>(der.size())));
+  if (!certificate) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return ed25519_key_of(certificate.get());
+}
 
 std::unique_ptr<TlsIdentity> TlsIdentity::make(const Identity& identity,
                                                const std::string& common_name, std::string& error) {
@@ -145,15 +170,7 @@ bool TlsSession::advance(std::vector<std::uint8_t>* plaintext, std::string& erro
       return false;
     }
     established_ = true;
-    if (X509* peer = SSL_get0_peer_certificate(ssl_)) {
-      EVP_PKEY* key = X509_get0_pubkey(peer);
-      PublicKey raw{};
-      std::size_t length = raw.size();
-      if (key != nullptr && EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 &&
-          EVP_PKEY_get_raw_public_key(key, raw.data(), &length) == 1 && length == raw.size()) {
-        peer_key_ = raw;
-      }
-    }
+    if (X509* peer = SSL_get0_peer_certificate(ssl_)) peer_key_ = ed25519_key_of(peer);
     ERR_clear_error();
   }
   if (plaintext == nullptr) return true;

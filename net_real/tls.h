@@ -27,6 +27,10 @@ struct ssl_st;      // OpenSSL's SSL
 
 namespace chord::net {
 
+// The Ed25519 key of a certificate in DER, as a session takes it from its peer; nullopt
+// for anything else (not a certificate, another kind of key).
+std::optional<PublicKey> certificate_key(std::span<const std::uint8_t> der);
+
 class TlsIdentity {
  public:
   // Contexts for both roles, with a self-signed certificate for `identity`'s key, CN

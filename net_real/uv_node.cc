@@ -306,8 +306,14 @@ void UvNode::NodeRuntime::send_private(const Endpoint& to, const PublicKey& peer
                                        Message&& message) {
   UvNode& node = node_;
   if (node.closing_) return;
-  if (to == node.advertised_) {  // a chat with oneself stays in the process
-    send(to, std::move(message));
+  if (to == node.advertised_) {
+    // A chat with oneself stays in the process, and only with one's own key: a peer that
+    // named our endpoint as its own must not get our texts looped back to us as its.
+    if (node.tls_ && peer_key == node.tls_->public_key()) {
+      send(to, std::move(message));
+    } else {
+      ++node.stats_.messages_dropped;
+    }
     return;
   }
   Connection* connection = node.tls_ ? node.secure_connection_to(to, peer_key) : nullptr;
@@ -416,22 +422,24 @@ void UvNode::flush_tls(Connection& connection) {
   if (!out.empty() && !connection.closing) write(connection, std::move(out));
 }
 
+bool UvNode::unproved(Connection& connection) {
+  if (!connection.secure || !connection.outgoing || connection.key_checked) return false;
+  // Whoever answers at that address did not prove the key of the user we meant to reach
+  // (another key, no Ed25519 certificate, a failed or refused handshake): nothing is sent
+  // to it, and the core is told (its chats there fail, saying why).
+  const Endpoint peer = connection.peer;
+  const PublicKey expected = *connection.expected_key;
+  drop(connection);
+  const InputScope input(*this);
+  peer_->on_identity_mismatch(peer, expected);
+  return true;
+}
+
 bool UvNode::on_tls_established(Connection& connection) {
   const auto& key = connection.tls->peer_key();
-  if (!key) {  // no Ed25519 certificate: not a chordchat peer
+  if (!key || (connection.outgoing && *key != *connection.expected_key)) {
     ++stats_.peers_dropped;
-    drop(connection);
-    return false;
-  }
-  if (connection.outgoing && *key != *connection.expected_key) {
-    // Whoever answers at that address does not hold the key of the user we meant to reach:
-    // nothing is sent to it, and the core is told (its chats there fail, saying why).
-    const Endpoint peer = connection.peer;
-    const PublicKey expected = *connection.expected_key;
-    ++stats_.peers_dropped;
-    drop(connection);
-    const InputScope input(*this);
-    peer_->on_identity_mismatch(peer, expected);
+    if (!unproved(connection)) drop(connection);  // incoming: no Ed25519 certificate
     return false;
   }
   connection.peer_key = *key;
@@ -518,6 +526,7 @@ void UvNode::on_read(uv_stream_t* stream, ssize_t count, const uv_buf_t* buffer)
     const bool lost = connection->ready && !connection->closing &&
                       node.now_ - connection->last_activity < node.net_config_.idle_timeout / 2;
     const Endpoint peer = connection->peer;
+    if (node.unproved(*connection)) return;  // a chat peer that ended the handshake
     node.drop(*connection);
     if (lost && !node.closing_) {
       const InputScope input(node);
@@ -549,6 +558,7 @@ void UvNode::on_read(uv_stream_t* stream, ssize_t count, const uv_buf_t* buffer)
     const bool established = connection->tls->established();
     if (!connection->tls->feed(bytes, plaintext, error)) {
       ++node.stats_.peers_dropped;
+      if (node.unproved(*connection)) return;
       node.drop(*connection);
       return;
     }
@@ -582,7 +592,7 @@ void UvNode::on_frame(Connection& connection, Message&& message) {
   if (const auto* hello = std::get_if<Hello>(&message)) {
     if (connection.outgoing || connection.ready) return;  // only the first, from a caller
     if (!hello->advertised.is_set() || hello->advertised.port == 0 ||
-        is_wildcard(hello->advertised)) {
+        is_wildcard(hello->advertised) || hello->advertised == advertised_) {
       ++stats_.peers_dropped;
       drop(connection);
       return;

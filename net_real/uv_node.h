@@ -133,6 +133,9 @@ class UvNode {
   // Opens a connection to `to`, Hello first: in clear, or with `key` TLS to its holder.
   Connection* open_connection(const Endpoint& to, const std::optional<PublicKey>& key);
   bool on_tls_established(Connection& connection);  // false: dropped
+  // An outgoing chat connection whose peer has not proved the expected key: dropped, and
+  // the core told (true). False (nothing done) for any other connection.
+  bool unproved(Connection& connection);
   void flush_tls(Connection& connection);
   Connection* add_connection(bool outgoing);
   void enqueue(Connection& connection, const Message& message);

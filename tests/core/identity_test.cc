@@ -156,7 +156,11 @@ TEST_F(UserRecordCheck, EachWayOfBeingWrongIsRefusedWithItsReason) {
   r.handle = handle_for("bob", mallory.public_key());  // a record of another handle
   sign_user_record(r, bob);
   EXPECT_EQ(check(r), RecordCheck::wrong_key);
-  EXPECT_EQ(check_user_record(key, record, record.expires_ms), RecordCheck::expired);
+  EXPECT_EQ(check_user_record(key, record, record.expires_ms + clock_skew_max_ms),
+            RecordCheck::expired);
+  EXPECT_EQ(check_user_record(key, record, record.expires_ms + clock_skew_max_ms - 1),
+            RecordCheck::ok)
+      << "clocks may disagree by clock_skew_max_ms";
   r = record;
   r.expires_ms = now_ms + user_record_lease_max_ms + clock_skew_max_ms + 1;
   sign_user_record(r, bob);
@@ -165,6 +169,18 @@ TEST_F(UserRecordCheck, EachWayOfBeingWrongIsRefusedWithItsReason) {
                         RecordCheck::expired, RecordCheck::too_far}) {
     EXPECT_GT(std::string(record_check_text(c)).size(), 10u);
   }
+}
+
+TEST_F(UserRecordCheck, TheLeaseFollowsTheSignedExpiryWhateverTheUnsignedTimeLeftSays) {
+  // Clocks agree: the lease is the signed time left, however short or long the
+  // travelling (unsigned) lease says it is.
+  EXPECT_EQ(lease_within_expiry(0, now_ms + 60000, now_ms), 60000u);
+  EXPECT_EQ(lease_within_expiry(60000, now_ms + 60000, now_ms), 60000u);
+  EXPECT_EQ(lease_within_expiry(UINT32_MAX, now_ms + 60000, now_ms),
+            static_cast<std::uint32_t>(60000 + clock_skew_max_ms));
+  // This clock ahead of the signer's by 30 s: the travelling lease counts, within the skew.
+  EXPECT_EQ(lease_within_expiry(40000, now_ms + 10000, now_ms), 40000u);
+  EXPECT_EQ(lease_within_expiry(40000, now_ms - 20000, now_ms), 40000u);
 }
 
 TEST_F(UserRecordCheck, MalformedBytesAreErrorsNeverCrashes) {

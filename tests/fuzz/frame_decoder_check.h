@@ -63,6 +63,16 @@ inline bool check_message_records(const Message& message, CheckStats& stats, std
   if (const auto* put = std::get_if<DhtPut>(&message))
     return check(put->record.key, put->record.value);
   if (const auto* reply = std::get_if<DhtGetReply>(&message)) return check(NodeId(), reply->value);
+  if (const auto* open = std::get_if<ChatOpen>(&message)) {  // its key, id and signature
+    (void)handle_matches_key(open->from_user, open->from_key);
+    const std::span<const std::uint8_t> signed_part(
+        reinterpret_cast<const std::uint8_t*>(open->to_user.data()), open->to_user.size());
+    (void)verify_signature(open->from_key, signed_part, open->signature);
+    (void)verify_signature(open->to_key, signed_part, open->signature);
+  }
+  if (const auto* accept = std::get_if<ChatAccept>(&message)) {
+    (void)verify_signature(PublicKey{}, std::span<const std::uint8_t>{}, accept->signature);
+  }
   if (const auto* transfer = std::get_if<RecordTransfer>(&message)) {
     for (const Record& record : transfer->records) {
       if (!check(record.key, record.value)) return false;

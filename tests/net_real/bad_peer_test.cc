@@ -225,6 +225,33 @@ TEST(BadPeers, GarbageOversizeStallsAndIdleConnectionsDoNotHurtAGoodClient) {
 // for stall_timeout, the node closes the connection (it would otherwise hold the queue
 // until the idle timeout, which its own requests keep from ever coming), and a good
 // client is served throughout.
+// A caller that names the node's own endpoint in its Hello would get the node's chat
+// replies looped back to the node itself: disconnected. A TLS connection (a chat) to a
+// node with no user is closed too. Either way the good client is still served.
+TEST(BadPeers, AHelloNamingTheNodeItselfAndTlsToANodeWithoutAUserAreRefused) {
+  NetConfig net;
+  net.listen = Endpoint::ipv4({127, 0, 0, 1}, 0);
+  NodeThread node(net);
+  Client good(node.port());
+  ASSERT_GE(good.ping(1).count(), 0);
+
+  const int spoof = connect_to(node.port());
+  ASSERT_GE(spoof, 0);
+  std::vector<std::uint8_t> frames;
+  encode_frame(Hello{Endpoint::ipv4({127, 0, 0, 1}, node.port())}, frames);
+  encode_frame(Ping{7}, frames);
+  send_all(spoof, frames);
+  EXPECT_TRUE(closed_by_node(spoof, 5000ms)) << "a Hello in the node's own name was taken";
+  close(spoof);
+
+  const int tls = connect_to(node.port());
+  ASSERT_GE(tls, 0);
+  send_all(tls, {0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5});  // a TLS record's start
+  EXPECT_TRUE(closed_by_node(tls, 5000ms)) << "a chat connection to a node with no user";
+  close(tls);
+  EXPECT_GE(good.ping(2).count(), 0);
+}
+
 TEST(BadPeers, APeerThatNeverReadsIsDisconnectedOnceItsQueueStalls) {
   NetConfig net;
   net.listen = Endpoint::ipv4({127, 0, 0, 1}, 0);

@@ -434,7 +434,6 @@ TEST_F(ChordnodeProcesses, AnImpersonatorAtBobsAddressCannotTakeHisChats) {
   ASSERT_TRUE(failed.has_value()) << "alice was not told";
   EXPECT_EQ(json_field(*failed, "handle"), bob_handle);
   EXPECT_NE(json_field(*failed, "reason").find("could not prove"), std::string::npos) << *failed;
-  EXPECT_FALSE(impostor.wait_for("\"opened\"", 1s).has_value()) << "nothing opened there";
 }
 
 TEST_F(ChordnodeProcesses, AUserWhoseOutputIsNotReadKeepsItsNodeServing) {

@@ -3,7 +3,9 @@
 #include "net_real/tls.h"
 
 #include <gtest/gtest.h>
+#include <openssl/ec.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <string>
 
@@ -83,6 +85,45 @@ TEST(Tls, GarbageAndAClientWithoutACertificateEndTheSession) {
     EXPECT_FALSE(server.established() && server.peer_key().has_value());
   }
   SSL_CTX_free(anonymous);
+}
+
+// A peer whose certificate is not an Ed25519 one (here ECDSA P-256) has no key to check:
+// the session says so (UvNode then drops it), and so does the DER parser for garbage.
+TEST(Tls, AnotherKindOfCertificateOrGarbageGivesNoKey) {
+  EVP_PKEY* ec = EVP_EC_gen("P-256");
+  ASSERT_NE(ec, nullptr);
+  X509* certificate = X509_new();
+  X509_set_version(certificate, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(certificate), 1);
+  X509_gmtime_adj(X509_getm_notBefore(certificate), 0);
+  X509_gmtime_adj(X509_getm_notAfter(certificate), 3600);
+  X509_set_pubkey(certificate, ec);
+  X509_sign(certificate, ec, EVP_sha256());
+  SSL_CTX* ecdsa = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_set_min_proto_version(ecdsa, TLS1_3_VERSION);
+  ASSERT_EQ(SSL_CTX_use_certificate(ecdsa, certificate), 1);
+  ASSERT_EQ(SSL_CTX_use_PrivateKey(ecdsa, ec), 1);
+  unsigned char* der = nullptr;
+  const int der_size = i2d_X509(certificate, &der);
+  ASSERT_GT(der_size, 0);
+  EXPECT_FALSE(certificate_key({der, static_cast<std::size_t>(der_size)}).has_value());
+  OPENSSL_free(der);
+  X509_free(certificate);
+  EVP_PKEY_free(ec);
+  {
+    const Identity alice = identity_of(9);
+    const auto alice_tls = tls_of(alice, "alice");
+    TlsSession client(alice_tls->client(), TlsSession::Role::client);
+    TlsSession server(ecdsa, TlsSession::Role::server);
+    ASSERT_TRUE(client.start());
+    std::vector<std::uint8_t> at_server, at_client;
+    pump(client, server, at_server, at_client);
+    ASSERT_TRUE(client.established());
+    EXPECT_FALSE(client.peer_key().has_value()) << "not an Ed25519 certificate";
+  }
+  SSL_CTX_free(ecdsa);
+  const std::vector<std::uint8_t> garbage(500, 0x30);
+  EXPECT_FALSE(certificate_key(garbage).has_value());
 }
 
 }  // namespace

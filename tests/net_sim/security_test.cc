@@ -150,6 +150,13 @@ TEST(SimSecurity, AMaliciousNodeCannotOverwriteReplayOrDeleteAnotherUsersRecord)
                                                           hers, bob.seq + 9, later))});
     sim.peer(holder)->on_message(hers, push);
   }
+  // And bob's older record replayed straight to the holders, as a hand-over.
+  const UserRecord old_record = decode_user_record(old_value).value();
+  for (const auto& [holder, value] : renewed) {
+    RecordTransfer stale{0, TransferKind::handover, {}};
+    stale.records.push_back({ring.key, 1, old_record.seq, 60000, old_value});
+    sim.peer(holder)->on_message(hers, stale);
+  }
   sim.run_for(10s);
   ASSERT_TRUE(replayed.has_value());
   EXPECT_EQ(results.at(own_key), DhtStatus::bad_record);
@@ -212,7 +219,6 @@ TEST(SimSecurity, AForgedRecordFromAStorageNodeIsRejectedAndAReplicaAnswers) {
   found = ring.alice_finds_bob();
   EXPECT_GE(forgeries, 2u);
   EXPECT_EQ(found.kind, ChatEventKind::not_found);
-  EXPECT_NE(found.endpoint, elsewhere);
 }
 
 // Somebody who knows bob#id but not bob's key answers at bob's endpoint (bob crashed and
