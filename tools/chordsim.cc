@@ -144,24 +144,32 @@ std::string clock_text(chord::Duration d) {
   return text;
 }
 
+// Progress on stderr: on a terminal, one line redrawn five times a second; otherwise (a
+// log file, a pipe) a plain line every minute of wall time, so a long run in the
+// background says how far it has got. Output files are not affected.
 class ProgressLine {
  public:
-  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+  ProgressLine(bool enabled, bool terminal) : enabled_(enabled), terminal_(terminal) {}
   void update(const chord::sim::ExperimentProgress& p, bool last) {
     if (!enabled_) return;
     const auto now = std::chrono::steady_clock::now();
-    if (!last && now - shown_ < std::chrono::milliseconds(200)) return;
+    const auto pace = terminal_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(60000);
+    if (!terminal_ && (last || now - start_ < pace)) return;  // short runs print nothing
+    if (!last && now - shown_ < pace) return;
     shown_ = now;
     const double wall = std::chrono::duration<double>(now - start_).count();
-    std::fprintf(stderr, "\r\033[K%s of %s virtual | %.1f s wall | %.0f k events/s | %zu live",
-                 clock_text(p.now).c_str(), clock_text(p.end).c_str(), wall,
-                 wall > 0 ? static_cast<double>(p.events) / wall / 1e3 : 0.0, p.live_nodes);
+    std::fprintf(stderr, "%s%s of %s virtual | %.1f s wall | %.0f k events/s | %zu live%s",
+                 terminal_ ? "\r\033[K" : "chordsim: ", clock_text(p.now).c_str(),
+                 clock_text(p.end).c_str(), wall,
+                 wall > 0 ? static_cast<double>(p.events) / wall / 1e3 : 0.0, p.live_nodes,
+                 terminal_ ? "" : "\n");
     if (last) std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);
   }
 
  private:
   bool enabled_;
+  bool terminal_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point shown_{};
 };
@@ -230,7 +238,7 @@ int run(const Options& options) {
     return exit_input;
   }
   chord::sim::Experiment experiment(scenario);
-  ProgressLine progress(!options.quiet && isatty(STDERR_FILENO) == 1);
+  ProgressLine progress(!options.quiet, isatty(STDERR_FILENO) == 1);
   const auto start = std::chrono::steady_clock::now();
   experiment.run(
       [&](const chord::sim::ExperimentProgress& p) { progress.update(p, p.now >= p.end); });
