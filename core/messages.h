@@ -148,7 +148,8 @@ enum class DhtStatus : std::uint8_t {
   not_owner = 5,      // another owner holds this key
   stale_version = 6,  // an older version than the one stored
   busy = 7,
-  bad_record = 8,  // not a validly signed record for its key (core/user_record.h), or expired
+  bad_record = 8,      // not a validly signed record for its key (core/user_record.h)
+  record_expired = 9,  // signed, but its expiry is past or too far ahead: clocks disagree?
 };
 
 struct DhtPut {

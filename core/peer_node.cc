@@ -188,8 +188,14 @@ DhtStatus PeerNode::admit(Record& record, RecordStore::Kind& kind) const {
   const auto decoded = decode_user_record(record.value);
   if (!decoded) return DhtStatus::bad_record;
   const std::int64_t now_ms = runtime_.wall_clock_ms();
-  if (check_user_record(record.key, *decoded, now_ms) != RecordCheck::ok) {
-    return DhtStatus::bad_record;
+  switch (check_user_record(record.key, *decoded, now_ms)) {
+    case RecordCheck::ok:
+      break;
+    case RecordCheck::expired:
+    case RecordCheck::too_far:
+      return DhtStatus::record_expired;  // signed, but out of this clock's range: say so
+    default:
+      return DhtStatus::bad_record;
   }
   record.owner = owner_token(decoded->public_key);
   record.version = decoded->seq;

@@ -14,7 +14,8 @@
 // and replicated like a record until the removed record's lease would have run out.
 //
 // Every record is a signed UserRecord (core/user_record.h): a put, a replica or a hand-over
-// is stored only if its signature and key check out (else bad_record), and a get checks
+// is stored only if its signature and key check out (else bad_record; record_expired when
+// only its expiry is out of this clock's range), and a get checks
 // what it is given the same way: a holder that returns a forged record is skipped and the
 // next holders (its successors, the replicas) are asked. A node that joined within handover_grace
 // answers a miss by asking its successor, which held the range until then.
@@ -168,7 +169,7 @@ class PeerNode {
   void on_transfer(const Endpoint& from, const RecordTransfer& transfer);
   // Checks a record a peer sent (its signature, key and expiry, unless this store holds
   // the same bytes) and fills in its owner, version, lease cap and kind from the signed
-  // value. bad_record if it fails.
+  // value. bad_record or record_expired if it fails.
   DhtStatus admit(Record& record, RecordStore::Kind& kind) const;
   DhtStatus store_primary(const Record& record);
 

@@ -192,7 +192,7 @@ inline constexpr std::uint8_t enum_max<LookupStatus> = 2;
 template <>
 inline constexpr std::uint8_t enum_max<StateStatus> = 2;
 template <>
-inline constexpr std::uint8_t enum_max<DhtStatus> = 8;
+inline constexpr std::uint8_t enum_max<DhtStatus> = 9;
 template <>
 inline constexpr std::uint8_t enum_max<TransferKind> = 1;
 template <>

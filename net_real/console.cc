@@ -70,6 +70,9 @@ const char* status_text(DhtStatus status) {
       return "no answer from the ring";
     case DhtStatus::bad_record:
       return "refused: not validly signed";
+    case DhtStatus::record_expired:
+      return "refused: the record's time is out of range (are this machine's clock and the "
+             "ring's more than 10 minutes apart?)";
     case DhtStatus::stale_version:
       return "refused: a newer record of this name is stored (this key in use elsewhere, or "
              "the clock set back)";
@@ -293,17 +296,17 @@ void ChatConsole::on_chat(const ChatEvent& e) {
     case ChatEventKind::open_failed:
       chats_.erase(e.chat_id);
       if (current_ == e.chat_id) current_.reset();
-    {
-      // bad_record here: whoever answered could not prove it holds the key of that name,
-      // or it refused our own proof.
-      const char* reason =
-          e.status != DhtStatus::bad_record ? status_text(e.status)
-          : e.refusal == ChatStatus::bad_identity
-              ? "it refused our proof of name (are the two clocks more than 10 minutes apart?)"
-              : "it could not prove it is that user (wrong key)";
-      show("open_failed", {{"handle", who}, {"reason", reason}},
-           "! could not open a chat with " + who + ": " + reason);
-    }
+      {
+        // bad_record here: whoever answered could not prove it holds the key of that name,
+        // or it refused our own proof.
+        const char* reason =
+            e.status != DhtStatus::bad_record ? status_text(e.status)
+            : e.refusal == ChatStatus::bad_identity
+                ? "it refused our proof of name (are the two clocks more than 10 minutes apart?)"
+                : "it could not prove it is that user (wrong key)";
+        show("open_failed", {{"handle", who}, {"reason", reason}},
+             "! could not open a chat with " + who + ": " + reason);
+      }
       return;
     case ChatEventKind::message: {
       const std::string text = printable(e.text);

@@ -354,7 +354,11 @@ TEST(PeerNodeRecords, OnlyRecordsSignedByTheKeyOfTheirHandleAreStored) {
   garbage.value = "127.0.0.1:9";
   EXPECT_EQ(put(5, garbage), DhtStatus::bad_record);
   EXPECT_EQ(put(6, signed_record(bob, bob.public_key(), 7, now_ms - clock_skew_max_ms - 1)),
-            DhtStatus::bad_record);
+            DhtStatus::record_expired);
+  EXPECT_EQ(put(6, signed_record(bob, bob.public_key(), 7,
+                                 now_ms + user_record_lease_max_ms + clock_skew_max_ms + 1)),
+            DhtStatus::record_expired)
+      << "a clock far ahead is told apart from a forgery";
 
   // Bob's newer version replaces the record; a replay of the older one is stale.
   const Record newer = signed_record(bob, bob.public_key(), 2, now_ms + 60000);

@@ -180,7 +180,7 @@ TEST(FrameDecoder, ValuesOutOfRangeAreUndecodable) {
   EXPECT_EQ(first_error(testing::raw_frame(payload)), Errc::undecodable);
   // An enum past its last value: DhtPutReply = [flag][type][id 8][status].
   payload = testing::payload_of(DhtPutReply{1, DhtStatus::ok});
-  payload[10] = 9;
+  payload[10] = 10;
   EXPECT_EQ(first_error(testing::raw_frame(payload)), Errc::undecodable);
   // An optional's presence flag other than 0 or 1: GetStateReply = [flag][type][id
   // 8][status][present].

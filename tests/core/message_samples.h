@@ -135,23 +135,23 @@ inline Message sample_message(std::size_t index, SampleRandom& r) {
     case 9:
       return DhtPut{r.next(), sample_record(r)};
     case 10:
-      return DhtPutReply{r.next(), sample_enum<DhtStatus>(r, 8)};
+      return DhtPutReply{r.next(), sample_enum<DhtStatus>(r, 9)};
     case 11:
       return DhtGet{r.next(), sample_id(r)};
     case 12:
-      return DhtGetReply{r.next(), sample_enum<DhtStatus>(r, 8), r.any<std::uint32_t>(),
+      return DhtGetReply{r.next(), sample_enum<DhtStatus>(r, 9), r.any<std::uint32_t>(),
                          sample_bytes(r, sample_size(r, record_value_bytes_max))};
     case 13:
       return DhtRemove{r.next(), sample_id(r), r.next()};
     case 14:
-      return DhtRemoveReply{r.next(), sample_enum<DhtStatus>(r, 8)};
+      return DhtRemoveReply{r.next(), sample_enum<DhtStatus>(r, 9)};
     case 15: {
       RecordTransfer m{r.next(), sample_enum<TransferKind>(r, 1), {}};
       fill(r, m.records, sample_record);
       return m;
     }
     case 16:
-      return RecordTransferAck{r.next(), sample_enum<DhtStatus>(r, 8)};
+      return RecordTransferAck{r.next(), sample_enum<DhtStatus>(r, 9)};
     case 17: {
       ChatOpen m;
       m.chat_id = r.next();
