@@ -43,6 +43,7 @@ struct ChordConfig {
   // bootstrap peers. If that many whole rounds fail (nobody anywhere is a member: a total
   // outage, every node rejoining at once), it re-forms a ring from itself, and check_ring
   // merges the rings that others re-form as they come back. 0: never (it keeps trying).
+  // A round in which nobody answers at all re-forms at once (everyone it knows is gone).
   // A node that never was a member never starts a ring by itself.
   std::uint32_t reform_after_rounds = 0;
 

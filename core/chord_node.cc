@@ -44,6 +44,7 @@ void ChordNode::join(std::span<const Endpoint> bootstrap) {
 }
 
 void ChordNode::start_join_round() {
+  heard_in_round_ = false;
   join_order_ = bootstrap_;
   for (const Peer& peer : remembered_) {
     if (std::find(join_order_.begin(), join_order_.end(), peer.endpoint) == join_order_.end()) {
@@ -65,8 +66,12 @@ void ChordNode::try_next_bootstrap() {
     if (start_lookup(self_.id, LookupPurpose::join, contact)) return;
   }
   runtime_.notice(NodeNotice::join_round_failed);
+  // A round in which nobody answered at all (every peer we know is gone, as when the only
+  // other node of a ring of two died) leaves nobody to rejoin through: re-form at once,
+  // not after reform_after_rounds. Peers that answer "not a member" (a total outage, all
+  // rejoining) count as answers, so those rounds still wait, and their rings still merge.
   if (lost_ring_ && config_.reform_after_rounds > 0 &&
-      ++failed_join_rounds_ >= config_.reform_after_rounds) {
+      (!heard_in_round_ || ++failed_join_rounds_ >= config_.reform_after_rounds)) {
     // Nobody we know is a member: re-form the ring from here. We keep the peers we
     // remember, through which check_ring finds the rings the others re-form.
     lost_ring_ = false;
@@ -219,6 +224,11 @@ void ChordNode::on_timer(TimerKind kind) {
 
 void ChordNode::on_message(const Endpoint& from, const Message& message) {
   if (phase_ == Phase::left || phase_ == Phase::idle) return;
+  if (phase_ == Phase::joining &&
+      (std::holds_alternative<FindSuccessorReply>(message) ||
+       std::holds_alternative<GetStateReply>(message) || std::holds_alternative<Pong>(message))) {
+    heard_in_round_ = true;  // somebody is out there (try_next_bootstrap)
+  }
   if (predecessor_ && predecessor_->endpoint == from) heard_predecessor_ = 2;
   std::visit(
       Overloaded{

@@ -268,6 +268,7 @@ class ChordNode {
   bool in_fix_fingers_ = false;           // fix_fingers() is on the stack
   bool lost_ring_ = false;                // joining again after losing the ring (may reform)
   std::uint16_t failed_join_rounds_ = 0;  // since the ring was lost
+  bool heard_in_round_ = false;           // a reply came back during this join round
   std::uint8_t backoff_ = 1;              // maintenance periods' current factor (quiet_backoff_max)
   bool disturbed_ = false;                // a change or failure since the last stabilize round
   std::uint8_t heard_predecessor_ = 0;    // rounds left in which a message from it counts
