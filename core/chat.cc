@@ -81,11 +81,6 @@ Result<std::string> ChatService::start_user(std::string_view username) {
   return start_user(username, Identity::from_seed(seed));
 }
 
-const PublicKey& ChatService::public_key() const {
-  CHORD_ASSERT(identity_.has_value());
-  return identity_->public_key();
-}
-
 Result<std::string> ChatService::start_user(std::string_view username, Identity identity) {
   if (handle_) return Error{Errc::queue_full, "a user session is already running"};
   if (!valid_username(username)) {
@@ -534,17 +529,14 @@ void ChatService::on_timer(TimerKind kind) {
   flush();
 }
 
-// The record a get found for `handle`, if it is that handle's (PeerNode has checked its
-// signature against the key; the handle is checked here, so a record of another user whose
-// handle hashed alike could not pass).
+// The record a get found for `handle`. PeerNode hands out only records it has checked
+// against their key (signature, id, expiry; live), whoever held them; the handle is
+// compared here, so a record of another handle that hashed alike could not pass.
 std::optional<UserRecord> ChatService::found_record(const std::string& handle,
                                                     const DhtResult& result) {
   if (!result.ok()) return std::nullopt;
   auto record = decode_user_record(result.value);
-  if (!record || record->handle != handle || record->kind != UserRecordKind::live ||
-      check_user_record(result.key, *record, runtime_.wall_clock_ms()) != RecordCheck::ok) {
-    return std::nullopt;
-  }
+  if (!record || record->handle != handle) return std::nullopt;
   return std::move(record).value();
 }
 

@@ -72,8 +72,6 @@ class ChatService {
   // numbers are seeded, so runs repeat. A real node draws its key from a CSPRNG
   // (net_real/identity_file.h) and calls the overload above.
   Result<std::string> start_user(std::string_view username);
-  // The session's public key (REQUIRES: handle()).
-  const PublicKey& public_key() const;
   // Ends every chat, removes the directory record and forgets the session.
   void end_user();
   const std::optional<std::string>& handle() const { return handle_; }

@@ -252,7 +252,7 @@ enum class ChatStatus : std::uint8_t {
   ok = 0,
   no_such_user = 1,  // the receiving node does not host to_user (any more)
   no_such_chat = 2,
-  busy = 3,  // too many chats open on the receiver
+  busy = 3,          // too many chats open on the receiver
   bad_identity = 4,  // the open's key does not make from_user, or its signature is bad
 };
 
@@ -282,11 +282,11 @@ struct ChatAccept {
   friend bool operator==(const ChatAccept&, const ChatAccept&) = default;
 };
 
-using Message = std::variant<Hello, FindSuccessorRequest, FindSuccessorReply, GetStateRequest,
-                             GetStateReply, Notify, Ping, Pong, Leave, DhtPut, DhtPutReply, DhtGet,
-                             DhtGetReply, DhtRemove, DhtRemoveReply, RecordTransfer,
-                             RecordTransferAck, ChatOpen, ChatText, ChatClose, ChatAck, Nudge,
-                             ChatAccept>;
+using Message =
+    std::variant<Hello, FindSuccessorRequest, FindSuccessorReply, GetStateRequest, GetStateReply,
+                 Notify, Ping, Pong, Leave, DhtPut, DhtPutReply, DhtGet, DhtGetReply, DhtRemove,
+                 DhtRemoveReply, RecordTransfer, RecordTransferAck, ChatOpen, ChatText, ChatClose,
+                 ChatAck, Nudge, ChatAccept>;
 
 // A short name per alternative ("find_successor_request"), for traces and tests.
 const char* message_name(const Message& message);

@@ -205,12 +205,15 @@ DhtStatus PeerNode::admit(Record& record, RecordStore::Kind& kind) const {
   return DhtStatus::ok;
 }
 
+DhtStatus PeerNode::store_checked(Record& record) {
+  RecordStore::Kind kind = RecordStore::Kind::live;
+  const DhtStatus status = admit(record, kind);
+  return status == DhtStatus::ok ? store_.put(record, runtime_.now(), kind) : status;
+}
+
 DhtStatus PeerNode::store_primary(const Record& record) {
   Record checked = record;
-  RecordStore::Kind kind = RecordStore::Kind::live;
-  DhtStatus status = admit(checked, kind);
-  if (status != DhtStatus::ok) return status;
-  status = store_.put(checked, runtime_.now(), kind);
+  const DhtStatus status = store_checked(checked);
   if (status == DhtStatus::ok) {
     arm_store_timers();
     replicate_one(checked);
@@ -273,13 +276,11 @@ void PeerNode::on_remove(const Endpoint& from, const DhtRemove& request) {
 }
 
 void PeerNode::on_transfer(const Endpoint& from, const RecordTransfer& transfer) {
-  const Time now = runtime_.now();
   for (const Record& record : transfer.records) {
     // A replica or a handover: the sender was responsible, but it is not trusted. A record
     // that fails its check is dropped; a newer copy here wins.
     Record checked = record;
-    RecordStore::Kind kind = RecordStore::Kind::live;
-    if (admit(checked, kind) == DhtStatus::ok) (void)store_.put(checked, now, kind);
+    (void)store_checked(checked);
   }
   arm_store_timers();
   runtime_.send(from, RecordTransferAck{transfer.request_id, DhtStatus::ok});
@@ -406,12 +407,11 @@ void PeerNode::on_lookup_done(const LookupResult& result) {
       return;
     case DhtOperation::get: {
       const StoredRecord* stored = store_.get(operation->record.key, now);
-      if (operation->skip_past) {
-        // The next holder after one that lied is us: what we hold was checked when stored.
-        if (stored == nullptr) {
-          ask_next_holder(*operation);
-          return;
-        }
+      if (operation->skip_past && stored == nullptr) {
+        // The next holder after one that lied is us, without a copy: try the one after us.
+        // (What we do hold was checked when stored.)
+        ask_next_holder(*operation);
+        return;
       }
       if (stored == nullptr && !ours) {
         refused(*operation, DhtStatus::not_responsible);
@@ -463,8 +463,7 @@ void PeerNode::on_operation_reply(const Endpoint& from, RequestId id, DhtStatus 
     if (operation.kind == DhtOperation::get && !operation.reply_to) {
       // The finder trusts no holder: a record that fails its check is a forgery (or a
       // corrupted copy); the next holders may have the genuine one.
-      const bool ok = status == DhtStatus::ok;
-      if (ok && value != nullptr) {
+      if (status == DhtStatus::ok && value != nullptr) {
         const auto decoded = decode_user_record(*value);
         const std::int64_t now_ms = runtime_.wall_clock_ms();
         if (!decoded || decoded->kind != UserRecordKind::live ||

@@ -171,6 +171,8 @@ class PeerNode {
   // the same bytes) and fills in its owner, version, lease cap and kind from the signed
   // value. bad_record or record_expired if it fails.
   DhtStatus admit(Record& record, RecordStore::Kind& kind) const;
+  // admit, then store `record` as it proves itself (it is updated to what was stored).
+  DhtStatus store_checked(Record& record);
   DhtStatus store_primary(const Record& record);
 
   // Operations run.

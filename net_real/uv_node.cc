@@ -558,8 +558,7 @@ void UvNode::on_read(uv_stream_t* stream, ssize_t count, const uv_buf_t* buffer)
     const bool established = connection->tls->established();
     if (!connection->tls->feed(bytes, plaintext, error)) {
       ++node.stats_.peers_dropped;
-      if (node.unproved(*connection)) return;
-      node.drop(*connection);
+      if (!node.unproved(*connection)) node.drop(*connection);
       return;
     }
     node.flush_tls(*connection);  // handshake records

@@ -157,10 +157,13 @@ inline Message sample_message(std::size_t index, SampleRandom& r) {
       m.chat_id = r.next();
       m.from_user = sample_bytes(r, sample_size(r, user_handle_bytes_max));
       m.to_user = sample_bytes(r, sample_size(r, user_handle_bytes_max));
-      for (auto& b : m.from_key) b = r.any<std::uint8_t>();
-      for (auto& b : m.to_key) b = r.any<std::uint8_t>();
+      for (auto& b : m.from_key)
+        b = r.any<std::uint8_t>();
+      for (auto& b : m.to_key)
+        b = r.any<std::uint8_t>();
       m.sent_ms = r.any<std::int64_t>();
-      for (auto& b : m.signature) b = r.any<std::uint8_t>();
+      for (auto& b : m.signature)
+        b = r.any<std::uint8_t>();
       return m;
     }
     case 18:
@@ -173,7 +176,8 @@ inline Message sample_message(std::size_t index, SampleRandom& r) {
       return Nudge{sample_id(r)};
     case 22: {
       ChatAccept m{r.next(), {}};
-      for (auto& b : m.signature) b = r.any<std::uint8_t>();
+      for (auto& b : m.signature)
+        b = r.any<std::uint8_t>();
       return m;
     }
     default:
