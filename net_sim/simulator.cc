@@ -10,6 +10,8 @@ namespace {
 
 constexpr std::uint16_t sim_port = 4000;
 constexpr NodeIndex nodes_max = 1u << 24;  // 10.x.y.z: 24 bits of address
+static_assert(nodes_max <= Event::nodes_max);
+static_assert(std::variant_size_v<Message> <= 64);  // an event's message type has 6 bits
 
 }  // namespace
 
@@ -218,10 +220,8 @@ void Simulator::NodeRuntime::send(const Endpoint& to, Message&& message) {
   }
   Event event;
   event.at = sim.now_ + sim.config_.network.latency.sample(sim.network_random_);
-  event.node = *target;
-  event.message_type = static_cast<std::uint8_t>(message.index());
+  event.set(EventType::deliver, *target, static_cast<std::uint8_t>(message.index()));
   event.payload = sim.flights_.put({index_, sim.reach_[*target].incarnation}, std::move(message));
-  event.type = EventType::deliver;
   sim.queue_.push(event);
 }
 
@@ -229,10 +229,8 @@ void Simulator::NodeRuntime::set_timer(TimerKind kind, Time at) {
   const auto k = static_cast<std::size_t>(kind);
   Event event;
   event.at = std::max(at, simulator_.now_);
-  event.node = index_;
+  event.set(EventType::timer, index_, static_cast<std::uint8_t>(kind));
   event.payload = ++simulator_.timer_generation_[index_][k];
-  event.type = EventType::timer;
-  event.kind = kind;
   simulator_.queue_.push(event);
 }
 
@@ -275,8 +273,7 @@ void Simulator::NodeRuntime::notice(NodeNotice notice) {
   if (notice == NodeNotice::left) {
     Event event;
     event.at = simulator_.now_;
-    event.node = index_;
-    event.type = EventType::control;
+    event.set(EventType::control, index_, 0);
     simulator_.queue_.push(event);  // stops the node once this input is over
   }
 }
@@ -307,27 +304,27 @@ void Simulator::mix_trace(std::uint64_t value) {
 }
 
 void Simulator::process(const Event& event) {
-  const NodeIndex index = event.node;
-  if (event.type == EventType::control) {
+  const NodeIndex index = event.node();
+  if (event.type() == EventType::control) {
     Slot& slot = slots_[index];
     if (slot.node && slot.node->chord().phase() == ChordNode::Phase::left) stop(index);
     return;
   }
-  if (event.type == EventType::timer) {
+  if (event.type() == EventType::timer) {
     // The dense arrays first: a stale timer never touches the node.
     if (table_[index] == nullptr ||
-        timer_generation_[index][static_cast<std::size_t>(event.kind)] != event.payload) {
+        timer_generation_[index][static_cast<std::size_t>(event.kind())] != event.payload) {
       return;  // cancelled, replaced, or the node is gone
     }
     ++counters_.events;
     mix_trace((static_cast<std::uint64_t>(event.at.time_since_epoch().count()) << 8) ^
-              static_cast<std::uint64_t>(event.kind));
+              static_cast<std::uint64_t>(event.kind()));
     mix_trace(index);
     table_[index]->prefetch_state();
-    slots_[index].node->on_timer(event.kind);
+    slots_[index].node->on_timer(event.kind());
     return;
   }
-  FlightPool::Taken flight = flights_.take(event.message_type, event.payload);
+  FlightPool::Taken flight = flights_.take(event.message_type(), event.payload);
   const NodeIndex from_node = flight.header.from_node;
   const bool deliverable = table_[index] != nullptr &&
                            flight.header.to_incarnation == reach_[index].incarnation &&
@@ -346,9 +343,9 @@ void Simulator::process(const Event& event) {
 }
 
 void Simulator::prefetch(const Event& event) const {
-  const NodeIndex index = event.node;
-  if (event.type == EventType::deliver) {
-    flights_.prefetch(event.message_type, event.payload);
+  const NodeIndex index = event.node();
+  if (event.type() == EventType::deliver) {
+    flights_.prefetch(event.message_type(), event.payload);
     __builtin_prefetch(&reach_[index]);
   } else {
     __builtin_prefetch(&timer_generation_[index]);
