@@ -340,7 +340,7 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
   const std::size_t routing_successors = config_.route_with_successor_list ? successors_.size() : 1;
   Peer previous = self_;
   for (std::size_t i = 0; i < routing_successors; ++i) {
-    if (in_open_closed(previous.id, key, successors_[i].id)) {
+    if (in_open_closed(previous.id, key, successors_.id(i))) {
       peers.push_back(previous);  // the key's predecessor, then its owner and beyond
       for (std::size_t j = i; j < successors_.size() && !peers.full(); ++j) {
         peers.push_back(successors_[j]);
@@ -358,24 +358,24 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
   // from us: walk both prefixes back from their ends, merging. (This was an insertion
   // sort by distance to the key: 13% of a 10^5-node run went to computing distances.)
   LookupPeers best;
-  const std::span<const Peer> fingers = fingers_.entries();
+  const PeerList& fingers = fingers_.entries();
   std::size_t f = 0;
-  while (f < fingers.size() && in_open(self_.id, fingers[f].id, key))
+  while (f < fingers.size() && in_open(self_.id, fingers.id(f), key))
     ++f;
   std::size_t s = 0;
-  while (s < routing_successors && in_open(self_.id, successors_[s].id, key))
+  while (s < routing_successors && in_open(self_.id, successors_.id(s), key))
     ++s;
   while (!best.full() && (f > 0 || s > 0)) {
-    const Peer* pick = nullptr;
-    if (f > 0 && s > 0 && fingers[f - 1].id == successors_[s - 1].id) {
-      pick = &fingers[--f];  // the same peer in both lists
+    Peer pick;
+    if (f > 0 && s > 0 && fingers.id(f - 1) == successors_.id(s - 1)) {
+      pick = fingers[--f];  // the same peer in both lists
       --s;
-    } else if (f > 0 && (s == 0 || in_open(self_.id, successors_[s - 1].id, fingers[f - 1].id))) {
-      pick = &fingers[--f];  // the finger is farther from us: closer to the key
+    } else if (f > 0 && (s == 0 || in_open(self_.id, successors_.id(s - 1), fingers.id(f - 1)))) {
+      pick = fingers[--f];  // the finger is farther from us: closer to the key
     } else {
-      pick = &successors_[--s];
+      pick = successors_[--s];
     }
-    if (usable(*pick)) best.push_back(*pick);
+    if (usable(pick)) best.push_back(pick);
   }
   constexpr std::size_t ring_fallbacks = 2;
   for (const Peer& peer : best) {
@@ -385,7 +385,7 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
   std::size_t added = 0;
   CandidateInserter candidates(peers, key);
   for (std::size_t i = 0; i < routing_successors && added < ring_fallbacks; ++i) {
-    const Peer& peer = successors_[i];
+    const Peer peer = successors_[i];
     if (!usable(peer) || !in_open(self_.id, peer.id, key)) continue;
     candidates.add(peer);
     ++added;

@@ -123,7 +123,7 @@ void ChordNode::install_state(const std::optional<Peer>& predecessor,
   CHORD_ASSERT(phase_ == Phase::idle);
   CHORD_ASSERT(successors.size() <= config_.successor_list_length);
   predecessor_ = predecessor;
-  successors_.assign(successors.begin(), successors.end());
+  successors_.assign(successors);
   fingers_.assign(fingers);
   phase_ = Phase::member;
   runtime_.notice(NodeNotice::joined);
@@ -307,7 +307,7 @@ void ChordNode::on_leave(const Endpoint& from, const Leave& leave) {
   const Peer leaver{leave.sender_id, from};
   disturb();
   fingers_.remove(leaver.id);
-  std::erase_if(remembered_, [&](const Peer& p) { return p.id == leaver.id; });
+  remembered_.erase_if_id([&](const NodeId& id) { return id == leaver.id; });
   if (predecessor_ && predecessor_->id == leaver.id) {
     predecessor_.reset();
     // Adopt the leaver's predecessor only once it answers.
@@ -379,7 +379,7 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
         // same crash): take it as our successor, and stabilize reads its list next round.
         // Passing over it could leave no candidate, and we would leave the ring.
         recovery_.clear();
-        successors_.assign(1, rpc.target);
+        successors_.assign_one(rpc.target);
         remember(rpc.target);
         successors_changed();
         finish_stabilize();
@@ -466,7 +466,7 @@ void ChordNode::on_state_reply(PendingRpc rpc, const GetStateReply& reply) {
         const Peer& owner = rpc.subject;
         const bool after = owner.endpoint.is_set() && owner.id != rpc.target.id &&
                            owner.id != self_.id && in_open(self_.id, owner.id, rpc.target.id);
-        successors_.assign(1, after ? owner : rpc.target);
+        successors_.assign_one(after ? owner : rpc.target);
       } else {
         adopt_successor_list(list.front(), [&] {
           SuccessorList tail;
@@ -535,7 +535,7 @@ void ChordNode::on_rpc_timeout(const PendingRpc& rpc) {
         recovery_.clear();
         for (const Peer& peer : fingers_.entries())
           recovery_.push_back(peer);
-        std::vector<Peer> others = remembered_;
+        std::vector<Peer> others = remembered_.to_vector();
         if (predecessor_) others.push_back(*predecessor_);
         std::sort(others.begin(), others.end(), [&](const Peer& a, const Peer& b) {
           return self_.id.distance_to(a.id) < self_.id.distance_to(b.id);
@@ -642,26 +642,23 @@ void ChordNode::suspect(const NodeId& id) {
   if (maintenance_paused_) return;  // ToN Table II keeps dead fingers while paused
   fingers_.remove(id);
   // The head is stabilize's to replace (it reads the next entry and checks it answers).
-  if (successors_.size() > 1) {
-    successors_.erase(std::remove_if(successors_.begin() + 1, successors_.end(),
-                                     [&](const Peer& p) { return p.id == id; }),
-                      successors_.end());
+  // (The list is distinct: only a head other than `id` leaves anything to remove.)
+  if (successors_.size() > 1 && successors_.id(0) != id) {
+    successors_.erase_if_id([&](const NodeId& entry) { return entry == id; });
   }
 }
 
 void ChordNode::remember(const Peer& peer) {
   if (peer.id == self_.id || config_.remembered_peers_max == 0) return;
-  for (Peer& known : remembered_) {
-    if (known.id == peer.id) {
-      known.endpoint = peer.endpoint;
-      return;
-    }
+  if (const std::size_t known = remembered_.find(peer.id); known < remembered_.size()) {
+    remembered_.set(known, peer);  // the same id may come back at a new address
+    return;
   }
   if (remembered_.size() < config_.remembered_peers_max) {
     remembered_.push_back(peer);
     return;
   }
-  remembered_[remembered_next_ % remembered_.size()] = peer;
+  remembered_.set(remembered_next_ % remembered_.size(), peer);
   remembered_next_ = static_cast<std::uint8_t>((remembered_next_ + 1) % remembered_.size());
 }
 

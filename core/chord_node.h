@@ -33,9 +33,10 @@
 // zip together one link at a time. A node whose whole successor list is dead rejoins
 // through remembered or bootstrap peers.
 //
-// Memory: the node holds its successor list and distinct fingers in vectors sized to what
-// the ring needs (not 160 fingers, not successors_max), a bounded table of pending RPCs,
-// and one timer slot per TimerKind in the runtime.
+// Memory: the node holds its successor list, distinct fingers and remembered peers in
+// PeerLists (28 bytes a peer, core/peer_list.h) sized to what the ring needs (not 160
+// fingers, not successors_max), a bounded table of pending RPCs, and one timer slot per
+// TimerKind in the runtime.
 #pragma once
 
 #include <cstdint>
@@ -93,8 +94,8 @@ class ChordNode {
   Phase phase() const { return phase_; }
   const Peer& self() const { return self_; }
   const std::optional<Peer>& predecessor() const { return predecessor_; }
-  std::span<const Peer> successors() const { return successors_; }
-  std::span<const Peer> fingers() const { return fingers_.entries(); }
+  const PeerList& successors() const { return successors_; }
+  const PeerList& fingers() const { return fingers_.entries(); }
   std::size_t pending_rpcs() const { return rpcs_.size(); }
   std::size_t pending_lookups() const { return lookups_.size(); }
 
@@ -278,11 +279,11 @@ class ChordNode {
   std::uint8_t remembered_next_ = 0;
 
   std::optional<Peer> predecessor_;
-  std::vector<Peer> successors_;  // at most config_.successor_list_length, distinct, never self
+  PeerList successors_;  // at most config_.successor_list_length, distinct, never self
   FingerTable fingers_;
   std::vector<Endpoint> bootstrap_;
   std::vector<Endpoint> join_order_;  // this round's contacts, shuffled
-  std::vector<Peer> remembered_;
+  PeerList remembered_;
   std::vector<Peer> recovery_;  // candidates left while recovering a successor
   std::vector<PendingRpc> rpcs_;
   std::vector<Lookup> lookups_;

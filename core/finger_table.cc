@@ -16,49 +16,43 @@ void FingerTable::refresh(std::size_t index, const Peer& owner) {
   NodeId::Distance high =
       to_end ? NodeId::Distance{} : zero.words_distance_to(zero.plus_power_of_two(index + 1));
   if (!to_end && high < owner_distance) high = owner_distance;
-  std::erase_if(entries_, [&](const Peer& peer) {
-    if (peer.id == owner.id) return false;
-    const NodeId::Distance distance = self_.words_distance_to(peer.id);
+  entries_.erase_if_id([&](const NodeId& id) {
+    if (id == owner.id) return false;
+    const NodeId::Distance distance = self_.words_distance_to(id);
     return !(distance < low) && (to_end || distance < high);
   });
   if (owner_is_self) return;
-  const auto place = std::lower_bound(entries_.begin(), entries_.end(), owner_distance,
-                                      [&](const Peer& peer, const NodeId::Distance& distance) {
-                                        return self_.words_distance_to(peer.id) < distance;
-                                      });
-  if (place != entries_.end() && place->id == owner.id) {
-    place->endpoint = owner.endpoint;  // the same id may come back at a new address
+  const std::span<const PeerList::Entry> entries = entries_.entries();
+  const auto place =
+      std::lower_bound(entries.begin(), entries.end(), owner_distance,
+                       [&](const PeerList::Entry& entry, const NodeId::Distance& distance) {
+                         return self_.words_distance_to(entry.id) < distance;
+                       });
+  const auto offset = static_cast<std::size_t>(place - entries.begin());
+  if (place != entries.end() && place->id == owner.id) {
+    entries_.set(offset, owner);  // the same id may come back at a new address
     return;
   }
   if (entries_.size() >= entries_max) return;  // bounded; a refresh of a lower index frees room
   // Grow a few entries at a time, not by doubling: a table fills one finger at a time to
   // about log2 N entries and then stays, and a million simulated nodes each keeping room
   // for twice their fingers is 0.6 KB a node (heaptrack, simgrid-chord at 10^4).
-  const auto offset = place - entries_.begin();
   if (entries_.size() == entries_.capacity()) entries_.reserve(entries_.size() + 4);
-  entries_.insert(entries_.begin() + offset, owner);
+  entries_.insert(offset, owner);
 }
 
 bool FingerTable::remove(const NodeId& id) {
-  return std::erase_if(entries_, [&](const Peer& peer) { return peer.id == id; }) > 0;
+  return entries_.erase_if_id([&](const NodeId& entry) { return entry == id; }) > 0;
 }
 
 void FingerTable::assign(std::span<const Peer> peers) {
-  entries_.clear();
-  for (const Peer& peer : peers) {
-    if (peer.id != self_) entries_.push_back(peer);
-  }
-  std::sort(entries_.begin(), entries_.end(), [&](const Peer& a, const Peer& b) {
-    return self_.words_distance_to(a.id) < self_.words_distance_to(b.id);
+  entries_.assign(peers);
+  entries_.erase_if_id([&](const NodeId& id) { return id == self_; });
+  entries_.sort_unique_by_id([&](const NodeId& a, const NodeId& b) {
+    return self_.words_distance_to(a) < self_.words_distance_to(b);
   });
-  entries_.erase(std::unique(entries_.begin(), entries_.end(),
-                             [](const Peer& a, const Peer& b) { return a.id == b.id; }),
-                 entries_.end());
   // Bounded: keep the farthest-reaching fingers, which routing needs most.
-  if (entries_.size() > entries_max) {
-    entries_.erase(entries_.begin(),
-                   entries_.begin() + static_cast<std::ptrdiff_t>(entries_.size() - entries_max));
-  }
+  if (entries_.size() > entries_max) entries_.erase_first(entries_.size() - entries_max);
   // The span may hold one entry per finger (160, mostly repeats): keep only what is left,
   // since a simulator holds a million of these tables.
   entries_.shrink_to_fit();

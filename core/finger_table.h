@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/messages.h"
+#include "core/peer_list.h"
 
 namespace chord {
 
@@ -35,12 +36,12 @@ class FingerTable {
   // Replaces the whole table (fast start of the simulator).
   void assign(std::span<const Peer> peers);
 
-  std::span<const Peer> entries() const { return entries_; }
+  const PeerList& entries() const { return entries_; }
   std::size_t size() const { return entries_.size(); }
 
  private:
   NodeId self_;
-  std::vector<Peer> entries_;  // sorted by self_.distance_to(id), distinct, never self
+  PeerList entries_;  // sorted by self_.distance_to(id), distinct, never self
 };
 
 }  // namespace chord

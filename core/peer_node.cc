@@ -162,7 +162,7 @@ bool PeerNode::responsible_for(const NodeId& key) const {
 // Within handover_grace of joining, the successor that held our range before us: its
 // records may still be on their way to us.
 std::optional<Peer> PeerNode::handover_source() const {
-  const auto successors = chord_.successors();
+  const PeerList& successors = chord_.successors();
   if (runtime_.now() - joined_at_ >= config_.dht.handover_grace || successors.empty() ||
       successors.front().id == chord_.self().id) {
     return std::nullopt;
@@ -647,7 +647,7 @@ void PeerNode::replicate() {
                      runtime_.now() + config_.dht.replicate_period * replicate_factor_);
   const auto& predecessor = chord_.predecessor();
   if (!predecessor) return;  // our range is not known: wait
-  const auto successors = chord_.successors();
+  const PeerList& successors = chord_.successors();
   const std::size_t copies = std::min<std::size_t>(config_.dht.replicas, successors.size());
   for (std::size_t i = 0; i < copies; ++i) {
     send_records(successors[i], TransferKind::replica, predecessor->id, chord_.self().id);
@@ -670,7 +670,7 @@ void PeerNode::send_records(const Peer& to, TransferKind kind, const NodeId& fro
 }
 
 void PeerNode::replicate_one(const Record& record) {
-  const auto successors = chord_.successors();
+  const PeerList& successors = chord_.successors();
   const std::size_t copies = std::min<std::size_t>(config_.dht.replicas, successors.size());
   for (std::size_t i = 0; i < copies; ++i) {
     if (successors[i].id == chord_.self().id) continue;

@@ -73,7 +73,7 @@ RingHealth Oracle::health(std::span<ChordNode* const> nodes, std::size_t r) cons
 
   for (std::size_t position = 0; position < count; ++position) {
     const ChordNode& node = *nodes[members_[position].second];
-    const auto successors = node.successors();
+    const PeerList& successors = node.successors();
     const NodeId& self = members_[position].first;
     // Correct pointers.
     const std::size_t next = (position + 1) % count;
