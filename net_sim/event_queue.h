@@ -65,6 +65,7 @@ class EventQueue {
  public:
   static constexpr int slot_shift = 10;  // slots of 1,024 us
   static constexpr std::int64_t wheel_slots = 128;
+  static constexpr std::size_t far_step_min = 4096;
 
   void push(Event event) {
     event.sequence = next_sequence_++;
@@ -79,6 +80,12 @@ class EventQueue {
       wheel_[index_of(slot)].push_back(event);
       ++in_wheel_;
     } else {
+      // Past a few thousand events, grow by a quarter rather than double: the far heap
+      // holds about five timers a node, and doubling left up to half of it unused (100
+      // bytes a node at 10^6).
+      if (far_.size() == far_.capacity() && far_.size() >= far_step_min) {
+        far_.reserve(far_.size() + far_.size() / 4);
+      }
       far_.push_back(event);
       std::push_heap(far_.begin(), far_.end(), later);
     }

@@ -157,14 +157,32 @@ void Experiment::start_nodes() {
   const NodeIndex first = sim_.add_node();
   sim_.create_ring(first);
   node_started(first);
-  const std::uint64_t others = nodes.initial - 1;
-  for (std::uint64_t i = 1; i <= others; ++i) {
-    const Duration offset =
-        others <= 1 ? Duration(0)
-                    : Duration(nodes.join_over.count() * static_cast<std::int64_t>(i - 1) /
-                               static_cast<std::int64_t>(others - 1));
-    schedule(Time{} + offset, ActionKind::join_node);
-  }
+  schedule_joins(Time{}, nodes.join_over, nodes.initial - 1);
+}
+
+void Experiment::schedule_joins(Time start, Duration over, std::uint64_t count) {
+  if (count == 0) return;
+  // One action at a time, each scheduling the next: N actions up front left the queue
+  // holding their room (50 bytes a node) for the whole run. Each gets the sequence number
+  // it had when all were scheduled at once, so the order of actions is unchanged.
+  join_series_.push_back({start, over, count, next_sequence_});
+  next_sequence_ += count;
+  schedule_join(static_cast<std::uint32_t>(join_series_.size() - 1), 0);
+}
+
+void Experiment::schedule_join(std::uint32_t series, std::uint64_t i) {
+  const JoinSeries& joins = join_series_[series];
+  const Duration offset = joins.count <= 1
+                              ? Duration(0)
+                              : Duration(joins.over.count() * static_cast<std::int64_t>(i) /
+                                         static_cast<std::int64_t>(joins.count - 1));
+  Action action;
+  action.at = joins.start + offset;
+  action.sequence = joins.first_sequence + i;
+  action.kind = ActionKind::join_node;
+  action.node = series;
+  action.value = i;
+  actions_.push(action);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -231,6 +249,9 @@ void Experiment::dispatch(const Action& action) {
       return;
     case ActionKind::join_node:
       add_and_join();
+      if (action.value + 1 < join_series_[action.node].count) {
+        schedule_join(action.node, action.value + 1);
+      }
       return;
     case ActionKind::lookup:
       issue_lookup();
@@ -358,13 +379,7 @@ void Experiment::fault(const ScenarioEvent& event) {
   results_.marks.emplace_back(elapsed(), event.label);
   switch (event.kind) {
     case ScenarioEvent::Kind::join:
-      for (std::uint64_t i = 0; i < event.count; ++i) {
-        const Duration offset = event.count <= 1
-                                    ? Duration(0)
-                                    : Duration(event.over.count() * static_cast<std::int64_t>(i) /
-                                               static_cast<std::int64_t>(event.count - 1));
-        schedule(sim_.now() + offset, ActionKind::join_node);
-      }
+      schedule_joins(sim_.now(), event.over, event.count);
       open_watch(event.label);
       return;
     case ScenarioEvent::Kind::crash:

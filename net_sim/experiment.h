@@ -126,7 +126,7 @@ class Experiment {
  private:
   enum class ActionKind : std::uint8_t {
     fault,         // value: index of the scenario event
-    join_node,     // node: slot to join (new or returning)
+    join_node,     // a new node joins: the i-th (value) of join series `node`
     lookup,        // the next Poisson lookup
     chat_start,    // the next Poisson chat
     chat_send,     // value: chat run
@@ -174,6 +174,10 @@ class Experiment {
   void fault(const ScenarioEvent& event);
   void depart(NodeIndex node, bool crash);
   void join_node(NodeIndex node);
+  // `count` new nodes join, evenly spread over `over` from `start` (the first at `start`,
+  // the last at start + over).
+  void schedule_joins(Time start, Duration over, std::uint64_t count);
+  void schedule_join(std::uint32_t series, std::uint64_t i);
   void add_and_join();  // a new node, unless the simulator's address space is full
   void node_started(NodeIndex node);
   std::vector<NodeIndex> pick_live(std::size_t count);
@@ -200,6 +204,13 @@ class Experiment {
   SimRandom random_;
   std::priority_queue<Action, std::vector<Action>, Later> actions_;
   std::uint64_t next_sequence_ = 0;
+  struct JoinSeries {
+    Time start;
+    Duration over{};
+    std::uint64_t count = 0;
+    std::uint64_t first_sequence = 0;  // of the series' first action
+  };
+  std::vector<JoinSeries> join_series_;
   // Per node slot.
   std::vector<std::uint32_t> generation_;  // bumped when the node departs or (re)joins
   std::vector<std::uint32_t> live_position_;
