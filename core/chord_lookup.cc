@@ -241,7 +241,7 @@ ChordNode::Lookup* ChordNode::find_lookup(std::uint64_t id) {
 }
 
 void ChordNode::finger_found(std::uint8_t index, const Peer& owner) {
-  fingers_.refresh(index, owner);
+  fingers_.refresh(self_.id, index, owner);
   remember(owner);
   // Lower fingers all fall on the successor once 2^(index-1) is within reach of it.
   const auto head = successor();
@@ -250,7 +250,7 @@ void ChordNode::finger_found(std::uint8_t index, const Peer& owner) {
   if (round_done) {
     // The fingers below all fall on the successor: install it, which also drops an old
     // successor left between it and this finger (no target lands on that one any more).
-    if (head && index > 0) fingers_.refresh(index - 1u, *head);
+    if (head && index > 0) fingers_.refresh(self_.id, index - 1u, *head);
     next_finger_ = id_bits - 1;
     if (building_fingers_) {
       building_fingers_ = false;

@@ -7,11 +7,7 @@
 
 namespace chord {
 ChordNode::ChordNode(const ChordConfig& config, Runtime& runtime, const Peer& self)
-    : config_(config),
-      runtime_(runtime),
-      self_(self),
-      fingers_(self.id),
-      next_request_id_(runtime.random()) {
+    : config_(config), runtime_(runtime), self_(self), next_request_id_(runtime.random()) {
   CHORD_ASSERT(validate(config) == nullptr);
   CHORD_ASSERT(self.endpoint.is_set());
 }
@@ -90,6 +86,7 @@ void ChordNode::try_next_bootstrap() {
 
 void ChordNode::become_member() {
   phase_ = Phase::member;
+  join_order_ = {};  // the join round's contacts: no room kept while a member
   lost_ring_ = false;
   failed_join_rounds_ = 0;
   state_query_pending_ = false;
@@ -124,7 +121,7 @@ void ChordNode::install_state(const std::optional<Peer>& predecessor,
   CHORD_ASSERT(successors.size() <= config_.successor_list_length);
   predecessor_ = predecessor;
   successors_.assign(successors);
-  fingers_.assign(fingers);
+  fingers_.assign(self_.id, fingers);
   phase_ = Phase::member;
   runtime_.notice(NodeNotice::joined);
   start_timers(false);

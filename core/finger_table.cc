@@ -4,12 +4,12 @@
 
 namespace chord {
 
-void FingerTable::refresh(std::size_t index, const Peer& owner) {
+void FingerTable::refresh(const NodeId& self, std::size_t index, const Peer& owner) {
   CHORD_ASSERT(index < id_bits);
   const NodeId zero;
   const NodeId::Distance low = zero.words_distance_to(zero.plus_power_of_two(index));  // 2^index
-  const bool owner_is_self = owner.id == self_;
-  const NodeId::Distance owner_distance = self_.words_distance_to(owner.id);
+  const bool owner_is_self = owner.id == self;
+  const NodeId::Distance owner_distance = self.words_distance_to(owner.id);
   // End of the stale range: max(distance(owner), 2^(index+1)); past the top of the ring for
   // the last index, or when the owner is self, everything from 2^index on.
   const bool to_end = owner_is_self || index + 1 == id_bits;
@@ -18,7 +18,7 @@ void FingerTable::refresh(std::size_t index, const Peer& owner) {
   if (!to_end && high < owner_distance) high = owner_distance;
   entries_.erase_if_id([&](const NodeId& id) {
     if (id == owner.id) return false;
-    const NodeId::Distance distance = self_.words_distance_to(id);
+    const NodeId::Distance distance = self.words_distance_to(id);
     return !(distance < low) && (to_end || distance < high);
   });
   if (owner_is_self) return;
@@ -26,7 +26,7 @@ void FingerTable::refresh(std::size_t index, const Peer& owner) {
   const auto place =
       std::lower_bound(entries.begin(), entries.end(), owner_distance,
                        [&](const PeerList::Entry& entry, const NodeId::Distance& distance) {
-                         return self_.words_distance_to(entry.id) < distance;
+                         return self.words_distance_to(entry.id) < distance;
                        });
   const auto offset = static_cast<std::size_t>(place - entries.begin());
   if (place != entries.end() && place->id == owner.id) {
@@ -45,11 +45,11 @@ bool FingerTable::remove(const NodeId& id) {
   return entries_.erase_if_id([&](const NodeId& entry) { return entry == id; }) > 0;
 }
 
-void FingerTable::assign(std::span<const Peer> peers) {
+void FingerTable::assign(const NodeId& self, std::span<const Peer> peers) {
   entries_.assign(peers);
-  entries_.erase_if_id([&](const NodeId& id) { return id == self_; });
+  entries_.erase_if_id([&](const NodeId& id) { return id == self; });
   entries_.sort_unique_by_id([&](const NodeId& a, const NodeId& b) {
-    return self_.words_distance_to(a) < self_.words_distance_to(b);
+    return self.words_distance_to(a) < self.words_distance_to(b);
   });
   // Bounded: keep the farthest-reaching fingers, which routing needs most.
   if (entries_.size() > entries_max) entries_.erase_first(entries_.size() - entries_max);

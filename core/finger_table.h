@@ -21,27 +21,28 @@ class FingerTable {
   // Hard bound on entries; with distinct fingers only, ~log2 N + a few are used.
   static constexpr std::size_t entries_max = 64;
 
-  explicit FingerTable(const NodeId& self) : self_(self) {}
+  // The table does not keep its node's id (20 bytes a node at 10^6 nodes): the calls that
+  // need it take it, and it must be the same id at every call.
+  FingerTable() = default;
 
   // Installs `owner` as finger `index` (the owner of self + 2^index), removing every entry
   // in [2^index, max(distance(owner), 2^(index+1))) other than owner: none of them is a
   // finger. An owner equal to self (a ring smaller than the finger's reach) removes every
   // entry at or beyond 2^index. REQUIRES: index < id_bits.
-  void refresh(std::size_t index, const Peer& owner);
+  void refresh(const NodeId& self, std::size_t index, const Peer& owner);
 
   // Forgets `id` (it timed out or left). Returns whether it was there.
   bool remove(const NodeId& id);
   void clear() { entries_.clear(); }
 
   // Replaces the whole table (fast start of the simulator).
-  void assign(std::span<const Peer> peers);
+  void assign(const NodeId& self, std::span<const Peer> peers);
 
   const PeerList& entries() const { return entries_; }
   std::size_t size() const { return entries_.size(); }
 
  private:
-  NodeId self_;
-  PeerList entries_;  // sorted by self_.distance_to(id), distinct, never self
+  PeerList entries_;  // sorted by self.distance_to(id), distinct, never self
 };
 
 }  // namespace chord

@@ -113,7 +113,8 @@ void PeerNode::on_timer(TimerKind kind) {
 void PeerNode::on_notice(NodeNotice notice) {
   if (notice == NodeNotice::joined) {
     joined_at_ = runtime_.now();
-    last_predecessor_ = chord_.predecessor();
+    last_predecessor_.reset();
+    if (chord_.predecessor()) last_predecessor_ = chord_.predecessor()->id;
     replicate_armed_ = sweep_armed_ = false;
     arm_store_timers();
   }
@@ -131,7 +132,7 @@ void PeerNode::after_input() {
   }
   const auto& predecessor = chord_.predecessor();
   if (!predecessor) return;  // keep the old one: a new one is compared with it
-  if (last_predecessor_ && last_predecessor_->id == predecessor->id) return;
+  if (last_predecessor_ == predecessor->id) return;
   // A new predecessor: everything we hold outside our range (self, predecessor]... is either
   // its own range now (it joined, perhaps where a crashed node was, or the ring grew from
   // us alone) or the range of nodes before it, of which it is a replica too. Hand it all
@@ -140,7 +141,7 @@ void PeerNode::after_input() {
   const NodeId& self = chord_.self().id;
   if (predecessor->id != self)
     send_records(*predecessor, TransferKind::handover, self, predecessor->id);
-  last_predecessor_ = predecessor;
+  last_predecessor_ = predecessor->id;
 }
 
 // ---------------------------------------------------------------------------------------

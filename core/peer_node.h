@@ -213,7 +213,7 @@ class PeerNode {
   std::uint64_t attempting_ = 0;
   bool leaving_ = false;  // the operation whose lookup ChordNode::lookup is running
   RequestId next_request_id_;
-  std::optional<Peer> last_predecessor_;
+  std::optional<NodeId> last_predecessor_;  // its id: what after_input compares
   Time joined_at_{};
   Time armed_deadline_ = Time::max();
   std::uint32_t replicate_factor_ = 1;  // the ring's backoff when replicate was last armed

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "core/messages.h"
@@ -61,18 +62,27 @@ class RecordStore {
   // Removes the records with key in (from, to]; returns how many.
   std::size_t erase_in(const NodeId& from, const NodeId& to);
 
-  std::size_t size() const { return records_.size(); }  // tombstones included
-  bool empty() const { return records_.empty(); }
+  std::size_t size() const { return records().size(); }  // tombstones included
+  bool empty() const { return records().empty(); }
 
  private:
+  using Map = std::map<NodeId, StoredRecord>;
   static Record to_wire(const NodeId& key, const StoredRecord& stored, Time now);
-  std::size_t records_max_;
-  std::size_t value_bytes_max_;
-  std::map<NodeId, StoredRecord> records_;
+  const Map& records() const;
+  Map& records_to_change();
+  void drop_if_empty();
+  // expire() without dropping the map (a caller holds a reference to it).
+  static std::size_t expire_in(Map& records, Time now);
+  std::uint32_t records_max_;
+  std::uint32_t value_bytes_max_;
+  // Made for the first record and dropped with the last: most simulated nodes hold none,
+  // and an empty map is 48 bytes a node.
+  std::unique_ptr<Map> records_;
 };
 
 template <typename F>
 void RecordStore::for_each_in(const NodeId& from, const NodeId& to, Time now, F&& f) const {
+  const Map& records = this->records();
   auto visit = [&](auto begin, auto end) {
     for (auto it = begin; it != end; ++it) {
       if (it->second.expires > now) {
@@ -81,12 +91,12 @@ void RecordStore::for_each_in(const NodeId& from, const NodeId& to, Time now, F&
     }
   };
   if (from == to) {
-    visit(records_.begin(), records_.end());
+    visit(records.begin(), records.end());
   } else if (from < to) {
-    visit(records_.upper_bound(from), records_.upper_bound(to));
+    visit(records.upper_bound(from), records.upper_bound(to));
   } else {  // wraps past zero: (from, max] then [0, to]
-    visit(records_.upper_bound(from), records_.end());
-    visit(records_.begin(), records_.upper_bound(to));
+    visit(records.upper_bound(from), records.end());
+    visit(records.begin(), records.upper_bound(to));
   }
 }
 

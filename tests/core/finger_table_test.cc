@@ -25,39 +25,43 @@ constexpr std::size_t top(std::size_t bit) {
 }
 
 TEST(FingerTable, KeepsDistinctFingersSortedByDistance) {
-  FingerTable table(at(0).id);
-  table.refresh(top(7), at(130));
-  table.refresh(top(6), at(70));
-  table.refresh(top(5), at(40));
-  table.refresh(top(4), at(20));
-  table.refresh(top(3), at(20));  // the same finger for two indices: one entry
+  const NodeId self = at(0).id;
+  FingerTable table;
+  table.refresh(self, top(7), at(130));
+  table.refresh(self, top(6), at(70));
+  table.refresh(self, top(5), at(40));
+  table.refresh(self, top(4), at(20));
+  table.refresh(self, top(3), at(20));  // the same finger for two indices: one entry
   EXPECT_EQ(tops(table), (std::vector<unsigned>{20, 40, 70, 130}));
 }
 
 TEST(FingerTable, RefreshDropsEntriesTheAnswerProvesStale) {
-  FingerTable table(at(0).id);
-  table.refresh(top(5), at(40));
-  table.refresh(top(6), at(70));
+  const NodeId self = at(0).id;
+  FingerTable table;
+  table.refresh(self, top(5), at(40));
+  table.refresh(self, top(6), at(70));
   // A node joined at 33: the owner of 32 is now 33, and 40 is no finger of index 5.
-  table.refresh(top(5), at(33));
+  table.refresh(self, top(5), at(33));
   EXPECT_EQ(tops(table), (std::vector<unsigned>{33, 70}));
   // 70 died; the owner of 64 is 90: 70 goes.
-  table.refresh(top(6), at(90));
+  table.refresh(self, top(6), at(90));
   EXPECT_EQ(tops(table), (std::vector<unsigned>{33, 90}));
 }
 
 TEST(FingerTable, OwnerEqualToSelfClearsTheFarFingers) {
-  FingerTable table(at(0).id);
-  table.refresh(top(4), at(20));
-  table.refresh(top(7), at(200));
-  table.refresh(top(7), at(0));  // nobody at or after 128 but us
+  const NodeId self = at(0).id;
+  FingerTable table;
+  table.refresh(self, top(4), at(20));
+  table.refresh(self, top(7), at(200));
+  table.refresh(self, top(7), at(0));  // nobody at or after 128 but us
   EXPECT_EQ(tops(table), (std::vector<unsigned>{20}));
 }
 
 TEST(FingerTable, AssignDeduplicatesAndDropsSelf) {
-  FingerTable table(at(10).id);
+  const NodeId self = at(10).id;
+  FingerTable table;
   const Peer peers[] = {at(50), at(20), at(50), at(10), at(5)};
-  table.assign(peers);
+  table.assign(self, peers);
   EXPECT_EQ(tops(table), (std::vector<unsigned>{20, 50, 5}));  // 5 is 251 steps away
   EXPECT_TRUE(table.remove(at(50).id));
   EXPECT_FALSE(table.remove(at(50).id));
