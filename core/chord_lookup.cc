@@ -251,6 +251,7 @@ void ChordNode::finger_found(std::uint8_t index, const Peer& owner) {
     // The fingers below all fall on the successor: install it, which also drops an old
     // successor left between it and this finger (no target lands on that one any more).
     if (head && index > 0) fingers_.refresh(self_.id, index - 1u, *head);
+    fingers_.trim();
     next_finger_ = id_bits - 1;
     if (building_fingers_) {
       building_fingers_ = false;

@@ -86,7 +86,8 @@ void ChordNode::try_next_bootstrap() {
 
 void ChordNode::become_member() {
   phase_ = Phase::member;
-  join_order_ = {};  // the join round's contacts: no room kept while a member
+  join_order_ =
+      std::vector<Endpoint>();  // the join round's contacts: no room kept (`= {}` keeps it)
   lost_ring_ = false;
   failed_join_rounds_ = 0;
   state_query_pending_ = false;

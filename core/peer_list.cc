@@ -123,7 +123,7 @@ void PeerList::clear() {
 }
 
 void PeerList::release() {
-  entries_ = {};
+  entries_ = std::vector<Entry>();  // (`= {}` would keep the capacity)
   side_.reset();
 }
 

@@ -210,8 +210,7 @@ class PeerNode {
   std::unique_ptr<ChatService> chat_;  // see chat()
   std::vector<Operation> operations_;
   std::uint64_t next_operation_id_ = 1;
-  std::uint64_t attempting_ = 0;
-  bool leaving_ = false;  // the operation whose lookup ChordNode::lookup is running
+  std::uint64_t attempting_ = 0;  // the operation whose lookup ChordNode::lookup is running
   RequestId next_request_id_;
   std::optional<NodeId> last_predecessor_;  // its id: what after_input compares
   Time joined_at_{};
@@ -221,6 +220,7 @@ class PeerNode {
   // none has nothing to copy or expire, and an idle real node should not wake for it.
   bool replicate_armed_ = false;
   bool sweep_armed_ = false;
+  bool leaving_ = false;  // leave() waits for the user's record to be removed
 };
 
 }  // namespace chord
