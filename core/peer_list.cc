@@ -22,13 +22,13 @@ void set_side_index(PeerList::Entry& entry, std::uint32_t index) {
   std::memcpy(entry.address.data(), &index, sizeof index);
 }
 
-// In the side table: an IPv6 entry, or an inline-looking one whose address had more bytes.
-// The second kind does not occur for endpoints built by Endpoint's own functions; it is
-// kept exact anyway, marked by a family value no endpoint has.
-constexpr auto family_side_ipv4 = static_cast<AddressFamily>(0xff);
+// In the side table: an IPv6 entry, or one whose address had more bytes than its family
+// uses (not made by Endpoint's own functions, but kept exact all the same). The entry's
+// family is then the endpoint's with the top bit set, a value no endpoint has.
+constexpr std::uint8_t side_flag = 0x80;
 
 bool uses_side(const PeerList::Entry& entry) {
-  return entry.family == AddressFamily::ipv6 || entry.family == family_side_ipv4;
+  return (static_cast<std::uint8_t>(entry.family) & side_flag) != 0;
 }
 
 }  // namespace
@@ -45,18 +45,10 @@ PeerList& PeerList::operator=(const PeerList& other) {
   return *this;
 }
 
-Peer PeerList::operator[](std::size_t index) const {
-  const Entry& entry = entries_[index];
-  Peer peer;
-  peer.id = entry.id;
-  peer.endpoint.port = entry.port;
-  peer.endpoint.family = entry.family;
-  if (uses_side(entry)) {
-    peer.endpoint.address = (*side_)[side_index(entry)];
-    if (entry.family == family_side_ipv4) peer.endpoint.family = AddressFamily::ipv4;
-  } else {
-    std::copy(entry.address.begin(), entry.address.end(), peer.endpoint.address.begin());
-  }
+Peer PeerList::unpack_side(const Entry& entry, Peer peer) const {
+  peer.endpoint.address = (*side_)[side_index(entry)];
+  peer.endpoint.family =
+      static_cast<AddressFamily>(static_cast<std::uint8_t>(entry.family) & ~side_flag & 0xff);
   return peer;
 }
 
@@ -76,7 +68,7 @@ PeerList::Entry PeerList::pack(const Peer& peer) {
     std::copy_n(peer.endpoint.address.begin(), entry.address.size(), entry.address.begin());
     return entry;
   }
-  if (entry.family != AddressFamily::ipv6) entry.family = family_side_ipv4;
+  entry.family = static_cast<AddressFamily>(static_cast<std::uint8_t>(entry.family) | side_flag);
   if (!side_) side_ = std::make_unique<std::vector<Address>>();
   compact_side();
   set_side_index(entry, static_cast<std::uint32_t>(side_->size()));

@@ -27,7 +27,8 @@ namespace chord {
 
 class PeerList {
  public:
-  // One entry. For IPv6, `address` holds the index of the address in the side table.
+  // One entry. For IPv6 (family with the top bit set), `address` holds the index of the
+  // address in the side table.
   struct Entry {
     NodeId id;
     std::array<std::uint8_t, 4> address{};
@@ -72,7 +73,18 @@ class PeerList {
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   std::size_t capacity() const { return entries_.capacity(); }
-  Peer operator[](std::size_t index) const;
+  Peer operator[](std::size_t index) const {
+    const Entry& entry = entries_[index];
+    Peer peer;
+    peer.id = entry.id;
+    peer.endpoint.port = entry.port;
+    peer.endpoint.family = entry.family;
+    if (entry.family == AddressFamily::ipv4 || entry.family == AddressFamily::none) {
+      std::copy(entry.address.begin(), entry.address.end(), peer.endpoint.address.begin());
+      return peer;
+    }
+    return unpack_side(entry, peer);
+  }
   const NodeId& id(std::size_t index) const { return entries_[index].id; }
   Peer front() const { return (*this)[0]; }
   Peer back() const { return (*this)[entries_.size() - 1]; }
@@ -125,6 +137,7 @@ class PeerList {
  private:
   using Address = std::array<std::uint8_t, 16>;
   Entry pack(const Peer& peer);
+  Peer unpack_side(const Entry& entry, Peer peer) const;
   void compact_side();
 
   std::vector<Entry> entries_;

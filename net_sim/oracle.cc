@@ -8,6 +8,8 @@ namespace chord::sim {
 
 void Oracle::rebuild(std::span<ChordNode* const> nodes) {
   members_.clear();
+  added_.clear();
+  removed_.clear();
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const ChordNode* node = nodes[i];
     if (node == nullptr || node->phase() != ChordNode::Phase::member) continue;
@@ -16,15 +18,72 @@ void Oracle::rebuild(std::span<ChordNode* const> nodes) {
   std::sort(members_.begin(), members_.end());
 }
 
+namespace {
+
+bool contains(const std::vector<Oracle::Member>& sorted, const Oracle::Member& member) {
+  return std::binary_search(sorted.begin(), sorted.end(), member);
+}
+
+void insert_sorted(std::vector<Oracle::Member>& sorted, const Oracle::Member& member) {
+  sorted.insert(std::lower_bound(sorted.begin(), sorted.end(), member), member);
+}
+
+void erase_sorted(std::vector<Oracle::Member>& sorted, const Oracle::Member& member) {
+  const auto it = std::lower_bound(sorted.begin(), sorted.end(), member);
+  if (it != sorted.end() && *it == member) sorted.erase(it);
+}
+
+}  // namespace
+
+bool Oracle::present(const Member& member) const {
+  if (contains(added_, member)) return true;
+  return contains(members_, member) && !contains(removed_, member);
+}
+
 void Oracle::update(std::span<ChordNode* const> nodes, std::span<const Member> changed) {
   for (const Member& member : changed) {
     const ChordNode* node = nodes[member.second];
     const bool live = node != nullptr && node->phase() == ChordNode::Phase::member;
-    const auto it = std::lower_bound(members_.begin(), members_.end(), member);
-    const bool present = it != members_.end() && *it == member;
-    if (live && !present) members_.insert(it, member);
-    if (!live && present) members_.erase(it);
+    if (live == present(member)) continue;
+    if (live) {
+      if (contains(removed_, member)) {
+        erase_sorted(removed_, member);
+      } else {
+        insert_sorted(added_, member);
+      }
+    } else if (contains(added_, member)) {
+      erase_sorted(added_, member);
+    } else {
+      insert_sorted(removed_, member);
+    }
   }
+  if (added_.size() + removed_.size() > 64 + members_.size() / 256) merge();
+}
+
+void Oracle::merge() const {
+  if (added_.empty() && removed_.empty()) return;
+  std::vector<Member> merged;
+  merged.reserve(size());
+  auto removed = removed_.begin();
+  auto added = added_.begin();
+  for (const Member& member : members_) {
+    while (added != added_.end() && *added < member)
+      merged.push_back(*added++);
+    if (removed != removed_.end() && *removed == member) {
+      ++removed;
+      continue;
+    }
+    merged.push_back(member);
+  }
+  merged.insert(merged.end(), added, added_.end());
+  members_ = std::move(merged);
+  added_.clear();
+  removed_.clear();
+}
+
+std::span<const Oracle::Member> Oracle::members() const {
+  merge();
+  return members_;
 }
 
 std::size_t Oracle::position_of(const NodeId& id) const {
@@ -33,16 +92,35 @@ std::size_t Oracle::position_of(const NodeId& id) const {
 }
 
 bool Oracle::is_live_member(const NodeId& id) const {
-  if (members_.empty()) return false;
-  return members_[position_of(id)].first == id;
+  if (size() == 0) return false;
+  return owner_of(id).first == id;
 }
 
 const Oracle::Member& Oracle::owner_of(const NodeId& key) const {
-  CHORD_ASSERT(!members_.empty());
-  return members_[position_of(key)];
+  CHORD_ASSERT(size() > 0);
+  // The first member at or after the key (mod the ring) that is not waiting to be removed,
+  // and the first waiting addition at or after it: whichever comes first from the key.
+  const Member* from_members = nullptr;
+  if (members_.size() > removed_.size()) {
+    std::size_t position = position_of(key);
+    // Bounded: at least one member is not being removed.
+    while (contains(removed_, members_[position]))
+      position = (position + 1) % members_.size();
+    from_members = &members_[position];
+  }
+  const Member* from_added = nullptr;
+  if (!added_.empty()) {
+    const auto it = std::lower_bound(added_.begin(), added_.end(), Member{key, 0});
+    from_added = it == added_.end() ? &added_.front() : &*it;
+  }
+  if (from_added == nullptr) return *from_members;
+  if (from_members == nullptr) return *from_added;
+  return key.distance_to(from_added->first) < key.distance_to(from_members->first) ? *from_added
+                                                                                   : *from_members;
 }
 
 RingHealth Oracle::health(std::span<ChordNode* const> nodes, std::size_t r) const {
+  merge();
   RingHealth health;
   const std::size_t count = members_.size();
   health.members = count;

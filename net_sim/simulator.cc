@@ -250,7 +250,7 @@ void Simulator::NodeRuntime::report(const LookupResult& result) {
     ++sim.counters_.lookups_failed;
   } else {
     const Oracle& oracle = sim.oracle();
-    if (!oracle.members().empty()) {
+    if (oracle.size() > 0) {
       const NodeId& truth = oracle.owner_of(result.key).first;
       checked.correct = truth == result.owner.id;
       checked.raced_departure = !checked.correct && !oracle.is_live_member(result.owner.id) &&
@@ -392,7 +392,7 @@ void Simulator::membership_changed(NodeIndex index) {
   if (oracle_dirty_) return;
   oracle_changed_.emplace_back(slots_[index].id, index);
   // Many at once (a mass failure, a partition): one rebuild is cheaper.
-  if (oracle_changed_.size() > 64 + oracle_.members().size() / 64) {
+  if (oracle_changed_.size() > 64 + oracle_.size() / 64) {
     oracle_dirty_ = true;
     oracle_changed_.clear();
   }

@@ -24,7 +24,10 @@ Peer v6(unsigned value) {
 TEST(PeerList, GivesBackIpv4Ipv6AndUnsetEndpointsExactly) {
   Peer odd = v4(3);
   odd.endpoint.address[9] = 7;  // not made by Endpoint::ipv4, kept exact all the same
-  const std::vector<Peer> peers{v4(1), v6(2), Peer{NodeId::from_u64(9), Endpoint{}}, odd, v6(4)};
+  Peer odd_unset{NodeId::from_u64(8), Endpoint{}};
+  odd_unset.endpoint.address[12] = 1;
+  const std::vector<Peer> peers{v4(1), v6(2), Peer{NodeId::from_u64(9), Endpoint{}},
+                                odd,   v6(4), odd_unset};
   PeerList list;
   for (const Peer& peer : peers)
     list.push_back(peer);
