@@ -269,7 +269,7 @@ void ChordNode::finish_lookup(std::uint64_t lookup_id, LookupFailure failure, co
   CHORD_ASSERT(it != lookups_.end());
   const Lookup lookup = *it;
   lookups_.erase(it);
-  std::erase_if(rpcs_, [&](const PendingRpc& rpc) {
+  erase_if(rpcs_, [&](const PendingRpc& rpc) {
     return (rpc.kind == RpcKind::lookup_step || rpc.kind == RpcKind::lookup_verify) &&
            rpc.context == lookup_id;
   });

@@ -86,8 +86,7 @@ void ChordNode::try_next_bootstrap() {
 
 void ChordNode::become_member() {
   phase_ = Phase::member;
-  join_order_ =
-      std::vector<Endpoint>();  // the join round's contacts: no room kept (`= {}` keeps it)
+  join_order_.release();  // the join round's contacts: no room kept while a member
   lost_ring_ = false;
   failed_join_rounds_ = 0;
   state_query_pending_ = false;
@@ -540,7 +539,7 @@ void ChordNode::on_rpc_timeout(const PendingRpc& rpc) {
         });
         for (const Peer& peer : others)
           recovery_.push_back(peer);
-        std::erase_if(recovery_, [&](const Peer& p) { return p.id == rpc.target.id; });
+        erase_if(recovery_, [&](const Peer& p) { return p.id == rpc.target.id; });
         constexpr std::size_t recovery_candidates_max = 16;
         if (recovery_.size() > recovery_candidates_max) recovery_.resize(recovery_candidates_max);
         recover_successor();

@@ -49,6 +49,7 @@
 #include "core/messages.h"
 #include "core/result.h"
 #include "core/runtime.h"
+#include "core/small_vector.h"
 
 namespace chord {
 
@@ -281,12 +282,12 @@ class ChordNode {
   std::optional<Peer> predecessor_;
   PeerList successors_;  // at most config_.successor_list_length, distinct, never self
   FingerTable fingers_;
-  std::vector<Endpoint> bootstrap_;
-  std::vector<Endpoint> join_order_;  // this round's contacts, shuffled
+  SmallVector<Endpoint> bootstrap_;
+  SmallVector<Endpoint> join_order_;  // this round's contacts, shuffled
   PeerList remembered_;
-  std::vector<Peer> recovery_;  // candidates left while recovering a successor
-  std::vector<PendingRpc> rpcs_;
-  std::vector<Lookup> lookups_;
+  SmallVector<Peer> recovery_;  // candidates left while recovering a successor
+  SmallVector<PendingRpc> rpcs_;
+  SmallVector<Lookup> lookups_;
   RequestId next_request_id_;
   std::uint64_t next_lookup_id_ = 1;
   Time armed_deadline_ = Time::max();

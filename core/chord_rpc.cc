@@ -77,9 +77,8 @@ void ChordNode::arm_deadlines() {
 void ChordNode::disarm_idle_deadlines() {
   // Nor does it keep room for them: in a simulation of a million nodes, the room that
   // finished RPCs and lookups leave behind would be a good part of each node's memory.
-  // (Swapped with empty vectors: assigning {} keeps the capacity.)
-  if (rpcs_.empty() && rpcs_.capacity() != 0) std::vector<PendingRpc>().swap(rpcs_);
-  if (lookups_.empty() && lookups_.capacity() != 0) std::vector<Lookup>().swap(lookups_);
+  if (rpcs_.empty()) rpcs_.release();
+  if (lookups_.empty()) lookups_.release();
   if (!rpcs_.empty() || !lookups_.empty() || armed_deadline_ == Time::max()) return;
   armed_deadline_ = Time::max();
   runtime_.cancel_timer(TimerKind::deadlines);
@@ -93,7 +92,7 @@ void ChordNode::expire_deadlines() {
   for (const PendingRpc& rpc : rpcs_) {
     if (rpc.deadline <= now) expired.push_back(rpc);
   }
-  std::erase_if(rpcs_, [&](const PendingRpc& rpc) { return rpc.deadline <= now; });
+  erase_if(rpcs_, [&](const PendingRpc& rpc) { return rpc.deadline <= now; });
   for (const PendingRpc& rpc : expired) {
     if (phase_ == Phase::left) return;
     on_rpc_timeout(rpc);

@@ -115,7 +115,7 @@ void PeerList::clear() {
 }
 
 void PeerList::release() {
-  entries_ = std::vector<Entry>();  // (`= {}` would keep the capacity)
+  entries_.release();
   side_.reset();
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/messages.h"
+#include "core/small_vector.h"
 
 namespace chord {
 
@@ -92,7 +93,7 @@ class PeerList {
   Iterator end() const { return {this, entries_.size()}; }
   std::vector<Peer> to_vector() const { return {begin(), end()}; }
   // The entries themselves, for algorithms that only read ids.
-  std::span<const Entry> entries() const { return entries_; }
+  std::span<const Entry> entries() const { return {entries_.data(), entries_.size()}; }
   // The first entry with `id`, or size().
   std::size_t find(const NodeId& id) const;
   // IPv6 addresses held, in use or not yet dropped (tests: the bound above).
@@ -108,7 +109,7 @@ class PeerList {
   // Removes the entries whose id satisfies `remove`; returns how many.
   template <typename Predicate>
   std::size_t erase_if_id(Predicate remove) {
-    return std::erase_if(entries_, [&](const Entry& entry) { return remove(entry.id); });
+    return erase_if(entries_, [&](const Entry& entry) { return remove(entry.id); });
   }
   // Keeps the first `count` entries.
   void truncate(std::size_t count);
@@ -140,7 +141,7 @@ class PeerList {
   Peer unpack_side(const Entry& entry, Peer peer) const;
   void compact_side();
 
-  std::vector<Entry> entries_;
+  SmallVector<Entry> entries_;
   std::unique_ptr<std::vector<Address>> side_;  // IPv6 addresses; made for the first one
 };
 

@@ -33,6 +33,7 @@
 #include "core/chat.h"
 #include "core/chord_node.h"
 #include "core/record_store.h"
+#include "core/small_vector.h"
 
 namespace chord {
 
@@ -208,7 +209,7 @@ class PeerNode {
   ChordNode chord_;
   RecordStore store_;
   std::unique_ptr<ChatService> chat_;  // see chat()
-  std::vector<Operation> operations_;
+  SmallVector<Operation> operations_;
   std::uint64_t next_operation_id_ = 1;
   std::uint64_t attempting_ = 0;  // the operation whose lookup ChordNode::lookup is running
   RequestId next_request_id_;
