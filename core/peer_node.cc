@@ -527,6 +527,7 @@ void PeerNode::finish(std::uint64_t operation_id, DhtStatus status, const std::s
   CHORD_ASSERT(it != operations_.end());
   const Operation operation = *it;
   operations_.erase(it);
+  if (operations_.empty()) operations_.release();  // no room kept for finished ones
   if (operation.reply_to) {
     runtime_.send(*operation.reply_to, DhtGetReply{operation.reply_id, status, lease_ms, value});
     return;
