@@ -137,6 +137,11 @@ void Experiment::node_started(NodeIndex node) {
 
 void Experiment::start_nodes() {
   const NodesSpec& nodes = scenario_.nodes;
+  const std::uint64_t bound = nodes_bound(scenario_);
+  sim_.reserve(bound);
+  generation_.reserve(bound);
+  live_position_.reserve(bound);
+  live_.reserve(bound);
   if (nodes.start == NodesSpec::Start::ideal) {
     std::vector<NodeIndex> members;
     members.reserve(nodes.initial);

@@ -60,6 +60,7 @@ class Oracle {
   // 12 MB, and was 16% of a 10^6-node run's joins.
   void update(std::span<ChordNode* const> nodes, std::span<const Member> changed);
 
+  void reserve(std::size_t members) { members_.reserve(members); }
   // Merges the waiting changes first (logically const).
   std::span<const Member> members() const;
   std::size_t size() const { return members_.size() + added_.size() - removed_.size(); }

@@ -37,6 +37,16 @@ NodeIndex Simulator::add_node() {
   return add_node(NodeId(bytes));
 }
 
+void Simulator::reserve(std::size_t nodes) {
+  nodes = std::min<std::size_t>(nodes, nodes_max);
+  reach_.reserve(nodes);
+  timer_generation_.reserve(nodes);
+  table_.reserve(nodes);
+  oracle_.reserve(nodes);
+  // About five live timers a node, and stale ones waiting to be dropped.
+  queue_.reserve_far(8 * nodes);
+}
+
 NodeIndex Simulator::add_node(const NodeId& id) {
   CHORD_ASSERT(slots_.size() < nodes_max);
   const auto index = static_cast<NodeIndex>(slots_.size());

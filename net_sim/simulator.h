@@ -76,6 +76,11 @@ class Simulator {
   // ---- Nodes ----
 
   // A node slot with an id drawn from the seed (or the given id), not yet started.
+  // Room for `nodes` nodes in the arrays by node and in the oracle, and for their timers in
+  // the event queue, taken once: arrays that double as nodes join copy themselves, and the
+  // copies (both alive at once) set a large run's peak memory. Pages not yet used cost no
+  // memory. Optional; no effect on results.
+  void reserve(std::size_t nodes);
   NodeIndex add_node();
   NodeIndex add_node(const NodeId& id);
   std::size_t node_count() const { return slots_.size(); }
