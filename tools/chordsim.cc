@@ -185,9 +185,10 @@ int load(const std::string& path, const std::vector<std::string>& sets,
   return 0;
 }
 
-// Memory a virtual node costs today, all simulator state included (peak RSS / N in
-// bench/RESULTS.md: 16-20 KiB at 2,000-16,384 nodes).
-constexpr double bytes_per_node_estimate = 20 * 1024.0;
+// Memory a virtual node may cost, all simulator state included, with a margin: the
+// heaviest measured is million.yaml (every node's maintenance every second) at 2.9 KiB a
+// node at 10^6 nodes (peak RSS / N, bench/RESULTS.md); SimGrid's workload takes 2 KiB.
+constexpr double bytes_per_node_estimate = 4 * 1024.0;
 
 double mem_available_bytes() {
   std::ifstream meminfo("/proc/meminfo");
