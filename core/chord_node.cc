@@ -74,6 +74,7 @@ void ChordNode::try_next_bootstrap() {
     failed_join_rounds_ = 0;
     predecessor_.reset();
     successors_.clear();
+    join_order_.release();
     phase_ = Phase::member;
     state_query_pending_ = false;
     runtime_.notice(NodeNotice::reformed);

@@ -7,7 +7,10 @@ namespace {
 
 // An endpoint whose address fits an entry: IPv4 (or none) with nothing past the 4 bytes.
 bool fits_inline(const Endpoint& endpoint) {
-  if (endpoint.family == AddressFamily::ipv6) return false;
+  // (The same test as PeerList::operator[]'s: what is not IPv4 or unset goes aside.)
+  if (endpoint.family != AddressFamily::ipv4 && endpoint.family != AddressFamily::none) {
+    return false;
+  }
   return std::all_of(endpoint.address.begin() + 4, endpoint.address.end(),
                      [](std::uint8_t byte) { return byte == 0; });
 }

@@ -113,6 +113,7 @@ class SmallVector {
     const auto from = static_cast<std::size_t>(first - data_);
     const auto to = static_cast<std::size_t>(last - data_);
     CHORD_ASSERT(from <= to && to <= size_);
+    if (from == to) return data_ + from;  // (moving each element onto itself would empty it)
     std::move(data_ + to, data_ + size_, data_ + from);
     truncate(size_ - (to - from));
     return data_ + from;

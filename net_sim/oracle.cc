@@ -122,8 +122,11 @@ const Oracle::Member& Oracle::owner_of(const NodeId& key) const {
   }
   if (from_added == nullptr) return *from_members;
   if (from_members == nullptr) return *from_added;
-  return key.distance_to(from_added->first) < key.distance_to(from_members->first) ? *from_added
-                                                                                   : *from_members;
+  const NodeId::Distance to_added = key.words_distance_to(from_added->first);
+  const NodeId::Distance to_members = key.words_distance_to(from_members->first);
+  if (to_added < to_members) return *from_added;
+  if (to_members < to_added) return *from_members;
+  return std::min(*from_added, *from_members);  // one id twice: the lower index, as before
 }
 
 RingHealth Oracle::health(std::span<ChordNode* const> nodes, std::size_t r) const {
@@ -167,7 +170,7 @@ RingHealth Oracle::health(std::span<ChordNode* const> nodes, std::size_t r) cons
       if (successors.empty()) ++health.successor_correct, ++health.list_correct;
       if (!node.predecessor()) ++health.predecessor_correct;
     } else {
-      if (!successors.empty() && successors[0].id == members_[next].first) {
+      if (!successors.empty() && successors.id(0) == members_[next].first) {
         ++health.successor_correct;
       }
       if (node.predecessor() && node.predecessor()->id == members_[previous].first) {
@@ -175,7 +178,7 @@ RingHealth Oracle::health(std::span<ChordNode* const> nodes, std::size_t r) cons
       }
       bool list_ok = successors.size() == expected_length;
       for (std::size_t i = 0; list_ok && i < expected_length; ++i) {
-        list_ok = successors[i].id == members_[(position + 1 + i) % count].first;
+        list_ok = successors.id(i) == members_[(position + 1 + i) % count].first;
       }
       if (list_ok) ++health.list_correct;
     }
@@ -183,9 +186,9 @@ RingHealth Oracle::health(std::span<ChordNode* const> nodes, std::size_t r) cons
     bool ordered = true;
     NodeId previous_id = self;
     for (std::size_t i = 0; i < successors.size() && ordered; ++i) {
-      if (successors[i].id == self) ordered = false;
-      if (i > 0 && !in_open(previous_id, successors[i].id, self)) ordered = false;
-      previous_id = successors[i].id;
+      if (successors.id(i) == self) ordered = false;
+      if (i > 0 && !in_open(previous_id, successors.id(i), self)) ordered = false;
+      previous_id = successors.id(i);
     }
     if (ordered) ++health.ordered_lists;
     // Best successor; a lone node's successor is itself.

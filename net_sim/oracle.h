@@ -61,7 +61,9 @@ class Oracle {
   void update(std::span<ChordNode* const> nodes, std::span<const Member> changed);
 
   void reserve(std::size_t members) { members_.reserve(members); }
-  // Merges the waiting changes first (logically const).
+  // Merges the waiting changes first (logically const: so a span or reference taken from
+  // this oracle lasts only until the next members(), health() or update(), and a shared
+  // const Oracle is not safe across threads).
   std::span<const Member> members() const;
   std::size_t size() const { return members_.size() + added_.size() - removed_.size(); }
   bool is_live_member(const NodeId& id) const;
