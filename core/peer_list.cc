@@ -103,10 +103,6 @@ void PeerList::erase(std::size_t index) {
   entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
-void PeerList::truncate(std::size_t count) {
-  if (count < entries_.size()) entries_.resize(count);
-}
-
 void PeerList::erase_first(std::size_t count) {
   entries_.erase(entries_.begin(),
                  entries_.begin() + static_cast<std::ptrdiff_t>(std::min(count, entries_.size())));
@@ -114,11 +110,6 @@ void PeerList::erase_first(std::size_t count) {
 
 void PeerList::clear() {
   entries_.clear();
-  side_.reset();
-}
-
-void PeerList::release() {
-  entries_.release();
   side_.reset();
 }
 

@@ -111,8 +111,6 @@ class PeerList {
   std::size_t erase_if_id(Predicate remove) {
     return erase_if(entries_, [&](const Entry& entry) { return remove(entry.id); });
   }
-  // Keeps the first `count` entries.
-  void truncate(std::size_t count);
   // Drops the first `count` entries.
   void erase_first(std::size_t count);
   void clear();
@@ -130,8 +128,6 @@ class PeerList {
   }
   void reserve(std::size_t count) { entries_.reserve(count); }
   void shrink_to_fit() { entries_.shrink_to_fit(); }
-  // Gives back all the room (clear() keeps it, as vector's does).
-  void release();
 
   friend bool operator==(const PeerList& a, const PeerList& b);
 

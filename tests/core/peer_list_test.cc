@@ -61,15 +61,13 @@ TEST(PeerList, InsertEraseSetAndCopiesKeepEveryEndpoint) {
   EXPECT_EQ(list.find(NodeId::from_u64(4)), list.size());
 }
 
-TEST(PeerList, SortUniqueTruncateAndEraseFirst) {
+TEST(PeerList, SortUniqueAndEraseFirst) {
   PeerList list;
   list.assign(std::vector<Peer>{v6(5), v4(1), v6(3), v4(1), v4(4), v6(2)});
   list.sort_unique_by_id([](const NodeId& a, const NodeId& b) { return a < b; });
   EXPECT_EQ(list.to_vector(), (std::vector<Peer>{v4(1), v6(2), v6(3), v4(4), v6(5)}));
   list.erase_first(2);
   EXPECT_EQ(list.to_vector(), (std::vector<Peer>{v6(3), v4(4), v6(5)}));
-  list.truncate(2);
-  EXPECT_EQ(list.to_vector(), (std::vector<Peer>{v6(3), v4(4)}));
   list.assign_one(v6(7));
   EXPECT_EQ(list.to_vector(), (std::vector<Peer>{v6(7)}));
   list.clear();
