@@ -4,24 +4,32 @@
 // and the order never depends on the queue's internals: pop() always returns the least
 // (time, sequence) there is. Events are small plain structs; message payloads live in the
 // simulator's flight pool and timers are cancelled by generation numbers (a stale event is
-// dropped when popped), so nothing here allocates per event once the vectors have grown.
+// dropped when popped), so nothing here allocates per event once its storage has grown.
 //
-// Layout (what makes a large simulation fast): most events are messages, due a few
-// milliseconds after they are sent; timers are due a period (a second or more) later. A
-// binary heap of every event costs a cache miss per level at 10^5 nodes and more. So:
-//   - near events, due within `wheel_slots` slots of 2^slot_shift us from the current slot,
-//     go to a timing wheel: one vector per slot, appended to unsorted. Only the current
-//     slot is a heap, made when the wheel reaches it, and it is small enough to stay in
-//     cache (the events of one millisecond);
-//   - later events go to a binary heap, which then holds mostly timers;
-//   - pop() takes the earlier of the two tops.
-// Memory: the wheel holds the events in flight, and each slot keeps the capacity of the
-// busiest millisecond it has seen.
+// Layout (what makes a large simulation fast): a hierarchical timing wheel, so that no
+// event goes through a heap of everything pending (a binary heap of 10^6 nodes' timers is
+// 22 levels deep, most of them cache misses):
+//   - time is cut into slots of 2^slot_shift us, and slots into blocks of near_slots;
+//   - near: the events of the current block, one vector per slot, appended unsorted. The
+//     wheel takes the slots in turn; the slot being served (the active slot) is sorted once
+//     when it is reached and then read in order, so the events due next are known ahead
+//     of time and the simulator prefetches what they will touch (ahead());
+//   - mid: the events of the next mid_blocks - 1 blocks (a couple of minutes), one bucket
+//     a block, in fixed-size chunks from a shared pool (no copying as a bucket fills, and
+//     an emptied bucket's room goes back to the pool). When the wheel enters a block, its
+//     bucket is spread over the near slots;
+//   - far: a binary heap for anything later still (rare: long timers), moved into mid as
+//     the blocks come within reach;
+//   - late: a small heap for events pushed for the active slot or before it (a zero
+//     delay, or a push after top() looked ahead), served together with the active slot.
+// Every event is moved at most from far to mid to near: O(1) a push and a pop, besides the
+// active slot's sort (a few thousand events at 10^6 nodes; it stays in cache).
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/runtime.h"
@@ -30,10 +38,9 @@ namespace chord::sim {
 
 enum class EventType : std::uint8_t { deliver, timer, control };
 
-// 24 bytes: the wheel and the far heap hold one per message in flight and per pending
-// timer (about five a node), so at 10^6 nodes every byte here is 5 MB, and a smaller event
-// moves fewer cache lines per heap step. The node index (24 bits: the simulator's limit),
-// the type and the timer kind or message type share one word.
+// 24 bytes: the queue holds one per message in flight and per pending timer (about five a
+// node), so at 10^6 nodes every byte here is 5 MB. The node index (24 bits: the
+// simulator's limit), the type and the timer kind or message type share one word.
 struct Event {
   Time at;
   std::uint64_t sequence = 0;
@@ -63,92 +70,213 @@ static_assert(timer_kinds <= 64);
 
 class EventQueue {
  public:
-  static constexpr int slot_shift = 10;  // slots of 1,024 us
-  static constexpr std::int64_t wheel_slots = 128;
-  static constexpr std::size_t far_step_min = 4096;
+  static constexpr int slot_shift = 7;  // slots of 128 us
+  static constexpr int near_bits = 10;  // a block: 1,024 slots (131 ms)
+  static constexpr std::int64_t near_slots = std::int64_t{1} << near_bits;
+  static constexpr std::int64_t mid_blocks = 1024;  // mid reaches 134 s ahead
+
+  EventQueue() = default;
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
 
   void push(Event event) {
     event.sequence = next_sequence_++;
     ++size_;
     const std::int64_t slot = slot_of(event.at);
-    if (slot <= current_) {  // due in the current slot (or, after a far pop, before it)
-      std::vector<Event>& active = wheel_[index_of(current_)];
-      active.push_back(event);
-      std::push_heap(active.begin(), active.end(), later);
-      ++in_wheel_;
-    } else if (slot < current_ + wheel_slots) {
-      wheel_[index_of(slot)].push_back(event);
-      ++in_wheel_;
+    if (slot <= current_) {
+      late_.push_back(event);
+      std::push_heap(late_.begin(), late_.end(), Later{});
+      return;
+    }
+    const std::int64_t block = slot >> near_bits;
+    const std::int64_t current_block = current_ >> near_bits;
+    if (block == current_block) {
+      near_[near_index(slot)].push_back(event);
+      ++in_near_;
+    } else if (block < current_block + mid_blocks) {
+      mid_.append(mid_index(block), event);
     } else {
-      // Past a few thousand events, grow by a quarter rather than double: the far heap
-      // holds about five timers a node, and doubling left up to half of it unused (100
-      // bytes a node at 10^6).
-      if (far_.size() == far_.capacity() && far_.size() >= far_step_min) {
-        far_.reserve(far_.size() + far_.size() / 4);
-      }
       far_.push_back(event);
-      std::push_heap(far_.begin(), far_.end(), later);
+      std::push_heap(far_.begin(), far_.end(), Later{});
     }
   }
-  // Room for `count` far events (timers, mostly), reserved once: a vector that grows
-  // copies itself, and at 10^6 nodes the copy of the far heap (120 MB) was the run's peak.
-  void reserve_far(std::size_t count) { far_.reserve(count); }
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
   // REQUIRES: !empty(). Not const: it may move the wheel on to its next busy slot.
-  const Event& top() { return next().front(); }
+  const Event& top() { return *least(); }
   // REQUIRES: !empty().
   Event pop() {
-    std::vector<Event>& from = next();
-    std::pop_heap(from.begin(), from.end(), later);
-    const Event event = from.back();
-    from.pop_back();
-    --size_;
-    if (&from != &far_) {
-      --in_wheel_;
-    } else if (in_wheel_ == 0) {
-      // The wheel is empty: bring it to the time being served, so the events this one
-      // causes land in it. Safe: no slot holds anything to leave behind.
-      current_ = std::max(current_, slot_of(event.at));
+    const Event* least_event = least();
+    const Event event = *least_event;
+    if (least_event == late_.data()) {
+      std::pop_heap(late_.begin(), late_.end(), Later{});
+      late_.pop_back();
+    } else {
+      ++cursor_;
     }
+    --size_;
     return event;
+  }
+  // The event `k` places after top() in the active slot, or nullptr past its end. For
+  // prefetching only: an event pushed meanwhile (late) may come first.
+  const Event* ahead(std::size_t k) const {
+    const std::vector<Event>& active = near_[near_index(current_)];
+    return cursor_ + k < active.size() ? &active[cursor_ + k] : nullptr;
   }
 
  private:
-  static bool later(const Event& a, const Event& b) {
-    if (a.at != b.at) return a.at > b.at;
-    return a.sequence > b.sequence;
-  }
-  static std::int64_t slot_of(Time at) { return at.time_since_epoch().count() >> slot_shift; }
-  static std::size_t index_of(std::int64_t slot) {
-    return static_cast<std::size_t>(slot & (wheel_slots - 1));
-  }
-
-  // The heap holding the least event: the current slot (once the wheel has moved on to the
-  // first slot with events) or the far heap. REQUIRES: !empty().
-  std::vector<Event>& next() {
-    if (in_wheel_ > 0 && wheel_[index_of(current_)].empty()) {
-      // Bounded: some slot within the wheel holds an event. Moving on is safe, since an
-      // event pushed later for a passed slot goes to the current one (push).
-      do {
-        ++current_;
-      } while (wheel_[index_of(current_)].empty());
-      std::vector<Event>& active = wheel_[index_of(current_)];
-      std::make_heap(active.begin(), active.end(), later);
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const {
+      if (a.at != b.at) return a.at > b.at;
+      return a.sequence > b.sequence;
     }
-    std::vector<Event>& active = wheel_[index_of(current_)];
-    if (active.empty()) return far_;
-    if (far_.empty() || later(far_.front(), active.front())) return active;
-    return far_;
+  };
+  struct Earlier {
+    bool operator()(const Event& a, const Event& b) const { return Later{}(b, a); }
+  };
+
+  // Events by block, in chunks of a shared pool.
+  class Buckets {
+   public:
+    bool empty(std::size_t bucket) const { return buckets_[bucket].head == none; }
+    std::size_t size() const { return size_; }
+    void append(std::size_t bucket, const Event& event);
+    // Calls f(event) for every event of `bucket` and gives its chunks back to the pool.
+    template <typename F>
+    void drain(std::size_t bucket, F&& f);
+
+   private:
+    static constexpr std::uint32_t none = ~std::uint32_t{0};
+    static constexpr std::size_t chunk_events = 85;  // a chunk of 2 KiB
+    struct Chunk {
+      std::array<Event, chunk_events> events;
+      std::uint32_t count = 0;
+      std::uint32_t next = none;
+    };
+    struct Bucket {
+      std::uint32_t head = none;
+      std::uint32_t tail = none;
+    };
+    std::array<Bucket, mid_blocks> buckets_;
+    std::vector<std::unique_ptr<Chunk>> chunks_;
+    std::vector<std::uint32_t> free_;
+    std::size_t size_ = 0;
+  };
+
+  static std::int64_t slot_of(Time at) { return at.time_since_epoch().count() >> slot_shift; }
+  static std::size_t near_index(std::int64_t slot) {
+    return static_cast<std::size_t>(slot & (near_slots - 1));
+  }
+  static std::size_t mid_index(std::int64_t block) {
+    return static_cast<std::size_t>(block & (mid_blocks - 1));
   }
 
-  static_assert((wheel_slots & (wheel_slots - 1)) == 0, "wheel_slots must be a power of two");
-  std::array<std::vector<Event>, wheel_slots> wheel_;
+  // The least event (in the active slot or late). REQUIRES: !empty().
+  const Event* least() {
+    std::vector<Event>& active = near_[near_index(current_)];
+    if (cursor_ == active.size()) {
+      if (!late_.empty()) return late_.data();
+      advance();
+    }
+    const Event* in_active = &near_[near_index(current_)][cursor_];
+    if (late_.empty() || Later{}(late_.front(), *in_active)) return in_active;
+    return late_.data();
+  }
+  void advance();
+
+  static_assert((mid_blocks & (mid_blocks - 1)) == 0, "mid_blocks must be a power of two");
+  std::array<std::vector<Event>, near_slots> near_;
+  Buckets mid_;
   std::vector<Event> far_;
-  std::int64_t current_ = 0;  // the wheel's current slot (absolute slot number)
-  std::size_t in_wheel_ = 0;
+  std::vector<Event> late_;
+  // The active slot (absolute slot number) and how far it has been read. near_ holds
+  // events of the current block's later slots only; mid_ the next blocks'.
+  std::int64_t current_ = 0;
+  std::size_t cursor_ = 0;
+  std::size_t in_near_ = 0;  // events in near slots after the active one
   std::size_t size_ = 0;
   std::uint64_t next_sequence_ = 0;
 };
+
+inline void EventQueue::Buckets::append(std::size_t bucket, const Event& event) {
+  Bucket& b = buckets_[bucket];
+  if (b.tail == none || chunks_[b.tail]->count == chunk_events) {
+    std::uint32_t chunk = 0;
+    if (free_.empty()) {
+      chunk = static_cast<std::uint32_t>(chunks_.size());
+      chunks_.push_back(std::make_unique<Chunk>());
+    } else {
+      chunk = free_.back();
+      free_.pop_back();
+    }
+    chunks_[chunk]->count = 0;
+    chunks_[chunk]->next = none;
+    if (b.tail == none) {
+      b.head = chunk;
+    } else {
+      chunks_[b.tail]->next = chunk;
+    }
+    b.tail = chunk;
+  }
+  Chunk& tail = *chunks_[b.tail];
+  tail.events[tail.count++] = event;
+  ++size_;
+}
+
+template <typename F>
+void EventQueue::Buckets::drain(std::size_t bucket, F&& f) {
+  Bucket& b = buckets_[bucket];
+  for (std::uint32_t chunk = b.head; chunk != none;) {
+    const Chunk& c = *chunks_[chunk];
+    for (std::uint32_t i = 0; i < c.count; ++i)
+      f(c.events[i]);
+    size_ -= c.count;
+    free_.push_back(chunk);
+    chunk = c.next;
+  }
+  b = Bucket{};
+}
+
+// The active slot is used up and late_ is empty: moves to the next slot holding events,
+// entering later blocks (spreading their mid bucket over the near slots, taking far
+// events into mid) as needed, and sorts it. REQUIRES: !empty().
+inline void EventQueue::advance() {
+  near_[near_index(current_)].clear();
+  cursor_ = 0;
+  while (in_near_ == 0) {
+    const std::int64_t block = current_ >> near_bits;
+    std::int64_t next_block = block + 1;
+    if (mid_.size() > 0) {
+      while (mid_.empty(mid_index(next_block)))  // bounded: some bucket holds an event
+        ++next_block;
+    } else {
+      next_block = slot_of(far_.front().at) >> near_bits;  // only far_ holds events
+    }
+    current_ = (next_block << near_bits) - 1;  // just before the block's first slot
+    mid_.drain(mid_index(next_block), [this](const Event& event) {
+      near_[near_index(slot_of(event.at))].push_back(event);
+      ++in_near_;
+    });
+    while (!far_.empty() && (slot_of(far_.front().at) >> near_bits) < next_block + mid_blocks) {
+      std::pop_heap(far_.begin(), far_.end(), Later{});
+      const Event event = far_.back();
+      far_.pop_back();
+      const std::int64_t block_of_event = slot_of(event.at) >> near_bits;
+      if (block_of_event == next_block) {
+        near_[near_index(slot_of(event.at))].push_back(event);
+        ++in_near_;
+      } else {
+        mid_.append(mid_index(block_of_event), event);
+      }
+    }
+  }
+  // Bounded: a later slot of this block holds an event.
+  do {
+    ++current_;
+  } while (near_[near_index(current_)].empty());
+  std::vector<Event>& active = near_[near_index(current_)];
+  in_near_ -= active.size();
+  std::sort(active.begin(), active.end(), Earlier{});
+}
 
 }  // namespace chord::sim

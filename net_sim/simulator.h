@@ -76,10 +76,10 @@ class Simulator {
   // ---- Nodes ----
 
   // A node slot with an id drawn from the seed (or the given id), not yet started.
-  // Room for `nodes` nodes in the arrays by node and in the oracle, and for their timers in
-  // the event queue, taken once: arrays that double as nodes join copy themselves, and the
-  // copies (both alive at once) set a large run's peak memory. Pages not yet used cost no
-  // memory. Optional; no effect on results.
+  // Room for `nodes` nodes in the arrays by node and in the oracle, taken once: arrays
+  // that double as nodes join copy themselves, and the copies (both alive at once) set a
+  // large run's peak memory. Pages not yet used cost no memory. Optional; no effect on
+  // results.
   void reserve(std::size_t nodes);
   NodeIndex add_node();
   NodeIndex add_node(const NodeId& id);
@@ -201,6 +201,9 @@ class Simulator {
   void process(const Event& event);
   // Starts loading what processing `event` will touch first (its node, its message).
   void prefetch(const Event& event) const;
+  // How far ahead run_until prefetches a node's table entry, and then its state.
+  static constexpr std::size_t prefetch_table_ahead = 8;
+  static constexpr std::size_t prefetch_node_ahead = 2;
   // Node `index` may have become or stopped being a live member: the oracle updates that
   // node alone when next asked (a full rebuild sorts every member: at 10^5 nodes joining
   // at 200 a second, it was three quarters of the run).

@@ -1,5 +1,6 @@
 // The event queue pops events in (time, push order), whatever mix of near events (the
-// timing wheel) and far ones (the heap) it holds: the simulator's determinism rests on it.
+// current block's slots), mid ones (the next blocks' buckets), far ones (the heap) and late
+// ones it holds: the simulator's determinism rests on it.
 #include "net_sim/event_queue.h"
 
 #include <gtest/gtest.h>
@@ -22,7 +23,8 @@ Event at_us(std::int64_t us, std::uint32_t tag) {
 // Runs a simulation-like load: each pop pushes up to three events due after it, at delays
 // drawn from `max_delay_us` (short delays land in the wheel, long ones in the heap), and
 // checks every pop against a reference ordered by (time, push order).
-void check_against_reference(std::int64_t max_delay_us, std::uint64_t seed) {
+void check_against_reference(std::int64_t max_delay_us, std::uint64_t seed,
+                             std::int64_t long_delay_us = 3'000'000) {
   EventQueue queue;
   std::map<std::pair<std::int64_t, std::uint64_t>, std::uint32_t> reference;
   SimRandom random(seed);
@@ -52,7 +54,8 @@ void check_against_reference(std::int64_t max_delay_us, std::uint64_t seed) {
         const auto kind = random.next() % 8;
         const std::int64_t delay =
             kind == 0   ? 0  // due now: after what is already due now
-            : kind == 1 ? static_cast<std::int64_t>(random.next() % 3'000'000)
+            : kind == 1 ? static_cast<std::int64_t>(random.next() %
+                                                    static_cast<std::uint64_t>(long_delay_us))
                         : static_cast<std::int64_t>(random.next() %
                                                     static_cast<std::uint64_t>(max_delay_us + 1));
         push(now + delay);
@@ -73,6 +76,47 @@ TEST(EventQueue, PopsInOrderWhenDelaysSpanTheWheelAndBeyond) {
 
 TEST(EventQueue, PopsInOrderWithEqualTimesAndIdleGaps) {
   check_against_reference(3, 3);  // many equal times; gaps only from the far events
+}
+
+TEST(EventQueue, PopsInOrderWhenDelaysReachPastTheMidLevel) {
+  // Long delays up to 400 s: beyond the mid level's 134 s (the far heap), moved into mid
+  // and near as the wheel reaches them, with long idle stretches between.
+  check_against_reference(400'000, 4, 400'000'000);
+}
+
+TEST(EventQueue, PushesBeforeThePeekedTopComeFirst) {
+  // The simulator looks at top() to decide whether to run it (run_until), which moves the
+  // wheel to that event's slot; it may then push events due earlier (at its own clock),
+  // into blocks and slots the wheel has passed: they must come out first, in time order.
+  EventQueue queue;
+  queue.push(at_us(300'000'000, 1));  // far
+  EXPECT_EQ(queue.top().payload, 1u);
+  queue.push(at_us(200'000'000, 2));  // a block the wheel has passed
+  queue.push(at_us(299'999'990, 3));  // the same block, an earlier slot
+  queue.push(at_us(300'000'000, 4));  // the same time: after 1
+  queue.push(at_us(300'000'100, 5));  // a later slot of the block
+  queue.push(at_us(100'000'000, 6));
+  EXPECT_EQ(queue.size(), 6u);
+  for (const std::uint32_t expected : {6u, 2u, 3u, 1u, 4u, 5u}) {
+    ASSERT_FALSE(queue.empty());
+    EXPECT_EQ(queue.pop().payload, expected);
+  }
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST(EventQueue, AheadListsTheActiveSlotInOrder) {
+  EventQueue queue;
+  for (std::uint32_t i = 0; i < 5; ++i)
+    queue.push(at_us(1'030 + 20 * (5 - i), i));  // one 128-us slot, latest first
+  EXPECT_EQ(queue.top().payload, 4u);
+  for (std::uint32_t k = 0; k < 5; ++k) {
+    const Event* event = queue.ahead(k);
+    ASSERT_NE(event, nullptr);
+    EXPECT_EQ(event->payload, 4 - k);
+  }
+  EXPECT_EQ(queue.ahead(5), nullptr);
+  queue.pop();
+  EXPECT_EQ(queue.ahead(0)->payload, 3u);
 }
 
 TEST(EventQueue, EqualTimesComeOutInPushOrderAcrossWheelAndHeap) {
