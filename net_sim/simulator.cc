@@ -208,8 +208,8 @@ void Simulator::heal() {
 
 void Simulator::set_maintenance_paused(bool paused) {
   paused_ = paused;
-  for (Slot& slot : slots_) {
-    if (slot.node) slot.node->chord().set_maintenance_paused(paused);
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].node) slots_[i].node->chord().set_maintenance_paused(paused);
   }
 }
 
@@ -328,7 +328,6 @@ void Simulator::process(const Event& event) {
     mix_trace((static_cast<std::uint64_t>(event.at.time_since_epoch().count()) << 8) ^
               static_cast<std::uint64_t>(event.kind()));
     mix_trace(index);
-    table_[index]->prefetch_state();
     slots_[index].node->on_timer(event.kind());
     return;
   }
@@ -346,7 +345,6 @@ void Simulator::process(const Event& event) {
   mix_trace((static_cast<std::uint64_t>(event.at.time_since_epoch().count()) << 8) ^
             (0x80 | flight.message.index()));
   mix_trace((std::uint64_t{index} << 32) | from_node);
-  table_[index]->prefetch_state();
   slots_[index].node->on_message(endpoint_of(from_node), flight.message);
 }
 
@@ -358,11 +356,14 @@ void Simulator::prefetch(const Event& event) const {
   } else {
     __builtin_prefetch(&timer_generation_[index]);
   }
-  const ChordNode* node = table_[index];
-  if (node == nullptr) return;
-  const char* bytes = reinterpret_cast<const char*>(node);
-  for (std::size_t offset = 0; offset < sizeof(ChordNode); offset += 64)
+  __builtin_prefetch(&table_[index]);
+  const char* bytes = reinterpret_cast<const char*>(slots_.address(index));
+  for (std::size_t offset = 0; offset < sizeof(Slot); offset += 64)
     __builtin_prefetch(bytes + offset);
+}
+
+void Simulator::prefetch_lists(const Event& event) const {
+  if (const ChordNode* node = table_[event.node()]) node->prefetch_state();
 }
 
 void Simulator::run_until(Time until) {
@@ -372,13 +373,10 @@ void Simulator::run_until(Time until) {
     now_ = event.at;
     // The events due next are known (the queue's active slot is sorted): start loading
     // what they will touch while this one runs. At 10^5 nodes and more, nearly every
-    // event's first touch of its node is a cache miss, and the node's address is itself in
-    // an array too large for the cache: so first that entry, a few events ahead, then the
-    // node and the message, which need it.
-    if (const Event* soon = queue_.ahead(prefetch_table_ahead)) {
-      __builtin_prefetch(&table_[soon->node()]);
-    }
-    if (const Event* next = queue_.ahead(prefetch_node_ahead)) prefetch(*next);
+    // event's first touch of its node is a cache miss. A node's slot is found by
+    // arithmetic, a few events ahead; the lists it points to once the slot has arrived.
+    if (const Event* soon = queue_.ahead(prefetch_slot_ahead)) prefetch(*soon);
+    if (const Event* next = queue_.ahead(prefetch_lists_ahead)) prefetch_lists(*next);
     process(event);
   }
   now_ = std::max(now_, until);

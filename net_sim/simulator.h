@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/peer_node.h"
+#include "net_sim/chunked_array.h"
 #include "net_sim/event_queue.h"
 #include "net_sim/flight_pool.h"
 #include "net_sim/network_model.h"
@@ -199,11 +200,13 @@ class Simulator {
   void start(NodeIndex index);
   void stop(NodeIndex index);
   void process(const Event& event);
-  // Starts loading what processing `event` will touch first (its node, its message).
+  // Starts loading what processing `event` will touch first (its node's slot, its
+  // message), and then (once the slot is in) the lists the node points to.
   void prefetch(const Event& event) const;
-  // How far ahead run_until prefetches a node's table entry, and then its state.
-  static constexpr std::size_t prefetch_table_ahead = 8;
-  static constexpr std::size_t prefetch_node_ahead = 2;
+  void prefetch_lists(const Event& event) const;
+  // How many events ahead run_until prefetches slots, and lists.
+  static constexpr std::size_t prefetch_slot_ahead = 4;
+  static constexpr std::size_t prefetch_lists_ahead = 1;
   // Node `index` may have become or stopped being a live member: the oracle updates that
   // node alone when next asked (a full rebuild sorts every member: at 10^5 nodes joining
   // at 200 a second, it was three quarters of the run).
@@ -217,8 +220,9 @@ class Simulator {
   SimRandom network_random_;
   SimRandom id_random_;
   EventQueue queue_;
-  std::deque<Slot> slots_;    // stable addresses: each node holds a reference to its runtime
-  std::vector<Reach> reach_;  // by node index
+  // Stable addresses (each node holds a reference to its runtime), found by arithmetic.
+  ChunkedArray<Slot, 10> slots_;
+  std::vector<Reach> reach_;                        // by node index
   std::vector<TimerGenerations> timer_generation_;  // by node index
   FlightPool flights_;
   std::vector<ChordNode*> table_;
