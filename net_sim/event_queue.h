@@ -101,6 +101,8 @@ class EventQueue {
     }
   }
   bool empty() const { return size_ == 0; }
+  // The sequence number the next push will get: every event pushed so far has a lower one.
+  std::uint64_t next_sequence() const { return next_sequence_; }
   std::size_t size() const { return size_; }
   // REQUIRES: !empty(). Not const: it may move the wheel on to its next busy slot.
   const Event& top() { return *least(); }

@@ -21,10 +21,9 @@ namespace chord::sim {
 
 class FlightPool {
  public:
-  // Who sent a message, and the incarnation of the receiver it was sent to.
+  // Who sent a message.
   struct Header {
     std::uint32_t from_node = 0;
-    std::uint32_t to_incarnation = 0;
   };
   struct Taken {
     Header header;

@@ -85,7 +85,7 @@ PeerNode* Simulator::peer(NodeIndex index) {
 void Simulator::start(NodeIndex index) {
   Slot& slot = slots_[index];
   CHORD_ASSERT(!slot.node);
-  slot.random = SimRandom(mix_seed(config_.seed, index + 1000, reach_[index].incarnation));
+  slot.random = SimRandom(mix_seed(config_.seed, index + 1000, slot.incarnation));
   slot.node.emplace(node_config_, slot.runtime, Peer{slot.id, endpoint_of(index)});
   slot.node->chord().set_maintenance_paused(paused_);
   table_[index] = &slot.node->chord();
@@ -112,7 +112,9 @@ void Simulator::stop(NodeIndex index) {
   if (slot.node) record_departure(index);
   slot.node.reset();
   table_[index] = nullptr;
-  ++reach_[index].incarnation;  // messages in flight to the old incarnation vanish
+  ++slot.incarnation;
+  // Messages in flight to the old incarnation (pushed before now) vanish.
+  reach_[index].set_valid_from(queue_.next_sequence());
   for (auto& generation : timer_generation_[index])
     ++generation;  // and so do its timers
   membership_changed(index);
@@ -197,13 +199,17 @@ void Simulator::build_ideal_ring(std::span<const NodeIndex> members) {
 
 void Simulator::partition(std::span<const std::uint8_t> groups) {
   CHORD_ASSERT(groups.size() == slots_.size());
-  for (std::size_t i = 0; i < groups.size(); ++i)
-    reach_[i].group = groups[i];
+  partitioned_ = false;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    reach_[i].set_group(groups[i]);
+    partitioned_ = partitioned_ || groups[i] != 0;
+  }
 }
 
 void Simulator::heal() {
   for (Reach& reach : reach_)
-    reach.group = 0;
+    reach.set_group(0);
+  partitioned_ = false;
 }
 
 void Simulator::set_maintenance_paused(bool paused) {
@@ -229,7 +235,7 @@ void Simulator::NodeRuntime::send(const Endpoint& to, Message&& message) {
   Event event;
   event.at = sim.now_ + sim.config_.network.latency.sample(sim.network_random_);
   event.set(EventType::deliver, *target, static_cast<std::uint8_t>(message.index()));
-  event.payload = sim.flights_.put({index_, sim.reach_[*target].incarnation}, std::move(message));
+  event.payload = sim.flights_.put({index_}, std::move(message));
   sim.queue_.push(event);
 }
 
@@ -334,8 +340,8 @@ void Simulator::process(const Event& event) {
   FlightPool::Taken flight = flights_.take(event.message_type(), event.payload);
   const NodeIndex from_node = flight.header.from_node;
   const bool deliverable = table_[index] != nullptr &&
-                           flight.header.to_incarnation == reach_[index].incarnation &&
-                           reach_[from_node].group == reach_[index].group;
+                           event.sequence >= reach_[index].valid_from() &&
+                           (!partitioned_ || reach_[from_node].group() == reach_[index].group());
   if (!deliverable) {
     ++counters_.messages_lost;
     return;

@@ -185,14 +185,29 @@ class Simulator {
     NodeRuntime runtime;
     std::optional<PeerNode> node;
     NodeId id;
+    std::uint32_t incarnation = 0;  // restarts so far (each has its own random seed)
     SimRandom random;
   };
-  // What the kernel checks on every event, kept apart from the slots in dense arrays: a
-  // message's sender and receiver, and a stale timer's node, are then checked without
-  // touching their slots (a cache miss each, at 10^5 nodes and more).
-  struct Reach {
-    std::uint32_t incarnation = 0;  // messages in flight to an older one vanish
-    std::uint8_t group = 0;         // partition group
+  // What the kernel checks on every delivery, kept apart from the slots in a dense array:
+  // whether the message was sent to the receiver's current incarnation (before it last
+  // stopped: then it vanishes), and the receiver's partition group. 8 bytes: events are
+  // numbered by the queue, so "sent before the stop" is "the delivery event's sequence
+  // number is below the queue's next number at the stop" (56 bits: ample), and neither
+  // the sender nor the receiver's entry is read when the message is sent.
+  class Reach {
+   public:
+    std::uint64_t valid_from() const { return word_ & sequence_mask; }
+    void set_valid_from(std::uint64_t sequence) {
+      word_ = (word_ & ~sequence_mask) | (sequence & sequence_mask);
+    }
+    std::uint8_t group() const { return static_cast<std::uint8_t>(word_ >> 56); }
+    void set_group(std::uint8_t group) {
+      word_ = (word_ & sequence_mask) | (std::uint64_t{group} << 56);
+    }
+
+   private:
+    static constexpr std::uint64_t sequence_mask = (std::uint64_t{1} << 56) - 1;
+    std::uint64_t word_ = 0;
   };
   using TimerGenerations = std::array<std::uint32_t, timer_kinds>;
 
@@ -222,7 +237,8 @@ class Simulator {
   EventQueue queue_;
   // Stable addresses (each node holds a reference to its runtime), found by arithmetic.
   ChunkedArray<Slot, 10> slots_;
-  std::vector<Reach> reach_;                        // by node index
+  std::vector<Reach> reach_;  // by node index
+  bool partitioned_ = false;  // some group is not 0: deliveries compare groups
   std::vector<TimerGenerations> timer_generation_;  // by node index
   FlightPool flights_;
   std::vector<ChordNode*> table_;
