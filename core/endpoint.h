@@ -8,6 +8,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -33,7 +34,16 @@ struct Endpoint {
   bool is_set() const { return family != AddressFamily::none; }
 
   friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
-  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+  // As the defaulted one would, but on words: that one called memcmp for the address, 5% of
+  // a large simulation (pending RPCs and peer lists compare endpoints on every reply).
+  friend bool operator==(const Endpoint& a, const Endpoint& b) {
+    std::uint64_t a_words[2];
+    std::uint64_t b_words[2];
+    std::memcpy(a_words, a.address.data(), sizeof a_words);
+    std::memcpy(b_words, b.address.data(), sizeof b_words);
+    return a_words[0] == b_words[0] && a_words[1] == b_words[1] && a.port == b.port &&
+           a.family == b.family;
+  }
 };
 
 static_assert(sizeof(Endpoint) == 20);
