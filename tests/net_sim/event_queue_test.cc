@@ -21,7 +21,8 @@ Event at_us(std::int64_t us, std::uint32_t tag) {
 }
 
 // Runs a simulation-like load: each pop pushes up to three events due after it, at delays
-// drawn from `max_delay_us` (short delays land in the wheel, long ones in the heap), and
+// drawn from `max_delay_us`, and some up to `long_delay_us` (short delays land in the
+// current block's slots, longer ones in the next blocks' buckets or the far heap), and
 // checks every pop against a reference ordered by (time, push order).
 void check_against_reference(std::int64_t max_delay_us, std::uint64_t seed,
                              std::int64_t long_delay_us = 3'000'000) {
@@ -71,7 +72,7 @@ TEST(EventQueue, PopsInTimeThenPushOrderWithMessagesAndTimersMixed) {
 }
 
 TEST(EventQueue, PopsInOrderWhenDelaysSpanTheWheelAndBeyond) {
-  check_against_reference(400'000, 2);  // many beyond the wheel's 131 ms
+  check_against_reference(400'000, 2);  // many beyond a block's 131 ms
 }
 
 TEST(EventQueue, PopsInOrderWithEqualTimesAndIdleGaps) {
@@ -93,8 +94,8 @@ TEST(EventQueue, PushesBeforeThePeekedTopComeFirst) {
   EXPECT_EQ(queue.top().payload, 1u);
   queue.push(at_us(200'000'000, 2));  // a block the wheel has passed
   queue.push(at_us(299'999'990, 3));  // the same block, an earlier slot
-  queue.push(at_us(300'000'000, 4));  // the same time: after 1
-  queue.push(at_us(300'000'100, 5));  // a later slot of the block
+  queue.push(at_us(300'000'000, 4));  // the same time (the active slot): after 1
+  queue.push(at_us(300'000'200, 5));  // a later slot of the block
   queue.push(at_us(100'000'000, 6));
   EXPECT_EQ(queue.size(), 6u);
   for (const std::uint32_t expected : {6u, 2u, 3u, 1u, 4u, 5u}) {
@@ -119,11 +120,11 @@ TEST(EventQueue, AheadListsTheActiveSlotInOrder) {
   EXPECT_EQ(queue.ahead(0)->payload, 3u);
 }
 
-TEST(EventQueue, EqualTimesComeOutInPushOrderAcrossWheelAndHeap) {
+TEST(EventQueue, EqualTimesComeOutInPushOrderAcrossLevels) {
   EventQueue queue;
-  // Pushed while the wheel is at 0: 10 s is far (heap). After popping the event at 9.99 s,
-  // the wheel moves there, and an event pushed for 10 s lands in the wheel: it must still
-  // come out after the one pushed first.
+  // Pushed while the wheel is at 0: 10 s is in a later block (mid). After popping the event
+  // at 9.99 s, the wheel is in that block, and an event pushed for 10 s lands in a near
+  // slot: it must still come out after the one pushed first.
   queue.push(at_us(10'000'000, 1));
   queue.push(at_us(9'990'000, 2));
   EXPECT_EQ(queue.pop().payload, 2u);
