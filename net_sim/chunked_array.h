@@ -28,14 +28,12 @@ class ChunkedArray {
   }
 
   std::size_t size() const { return size_; }
-  T& operator[](std::size_t i) { return *address(i); }
-  const T& operator[](std::size_t i) const { return *address(i); }
-  // Where element i is (or will be, once emplaced within an allocated chunk): for
-  // prefetching. REQUIRES: i < size().
-  T* address(std::size_t i) const {
-    Storage& storage = chunks_[i >> chunk_bits][i & (chunk_size - 1)];
-    return std::launder(reinterpret_cast<T*>(storage.bytes));
+  T& operator[](std::size_t i) { return *std::launder(reinterpret_cast<T*>(storage(i))); }
+  const T& operator[](std::size_t i) const {
+    return *std::launder(reinterpret_cast<const T*>(storage(i)));
   }
+  // Where element i is: for prefetching. REQUIRES: i < size().
+  const void* address(std::size_t i) const { return storage(i); }
 
   template <typename... Args>
   T& emplace_back(Args&&... args) {
@@ -43,16 +41,19 @@ class ChunkedArray {
       // Uninitialized: pages of the chunk not yet used cost no memory.
       chunks_.push_back(std::make_unique_for_overwrite<Storage[]>(chunk_size));
     }
-    T* place = address(size_);
-    std::construct_at(place, std::forward<Args>(args)...);
+    T* made = std::construct_at(reinterpret_cast<T*>(storage(size_)), std::forward<Args>(args)...);
     ++size_;
-    return *place;
+    return *made;
   }
 
  private:
   struct alignas(T) Storage {
     std::byte bytes[sizeof(T)];
   };
+  std::byte* storage(std::size_t i) const {
+    return chunks_[i >> chunk_bits][i & (chunk_size - 1)].bytes;
+  }
+
   std::vector<std::unique_ptr<Storage[]>> chunks_;
   std::size_t size_ = 0;
 };

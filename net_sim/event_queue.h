@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -106,6 +107,19 @@ class EventQueue {
   std::size_t size() const { return size_; }
   // REQUIRES: !empty(). Not const: it may move the wheel on to its next busy slot.
   const Event& top() { return *least(); }
+  // The least event if it is due at or before `until`, else nullptr. Unlike top(), it never
+  // moves the wheel past `until`'s slot: events pushed afterwards for times before the
+  // next event (the simulator's clock stops at `until`) then land in their own slots, not
+  // all in the late heap.
+  const Event* due(Time until) {
+    if (size_ == 0) return nullptr;
+    if (cursor_ == near_[near_index(current_)].size() && late_.empty() &&
+        !advance(slot_of(until))) {
+      return nullptr;
+    }
+    const Event* next = least();
+    return next->at <= until ? next : nullptr;
+  }
   // REQUIRES: !empty().
   Event pop() {
     const Event* least_event = least();
@@ -119,8 +133,8 @@ class EventQueue {
     --size_;
     return event;
   }
-  // The event `k` places after top() in the active slot, or nullptr past its end. For
-  // prefetching only: an event pushed meanwhile (late) may come first.
+  // The event `k` places after top() (0: top() itself) in the active slot, or nullptr past
+  // its end. For prefetching only: an event pushed meanwhile (late) may come first.
   const Event* ahead(std::size_t k) const {
     const std::vector<Event>& active = near_[near_index(current_)];
     return cursor_ + k < active.size() ? &active[cursor_ + k] : nullptr;
@@ -178,13 +192,13 @@ class EventQueue {
     std::vector<Event>& active = near_[near_index(current_)];
     if (cursor_ == active.size()) {
       if (!late_.empty()) return late_.data();
-      advance();
+      advance(std::numeric_limits<std::int64_t>::max());  // true: something is pending
     }
     const Event* in_active = &near_[near_index(current_)][cursor_];
     if (late_.empty() || Later{}(late_.front(), *in_active)) return in_active;
     return late_.data();
   }
-  void advance();
+  bool advance(std::int64_t limit);
 
   static_assert((mid_blocks & (mid_blocks - 1)) == 0, "mid_blocks must be a power of two");
   std::array<std::vector<Event>, near_slots> near_;
@@ -240,12 +254,15 @@ void EventQueue::Buckets::drain(std::size_t bucket, F&& f) {
 }
 
 // The active slot is used up and late_ is empty: moves to the next slot holding events,
-// entering later blocks (spreading their mid bucket over the near slots, taking far
-// events into mid) as needed, and sorts it. REQUIRES: !empty().
-inline void EventQueue::advance() {
+// entering the next block holding any (spreading its mid bucket over the near slots,
+// taking far events into mid) if need be, and sorts it. Not past slot `limit`: if the next
+// events are later, returns false, having at most entered their block (its first slot then
+// active and empty). REQUIRES: !empty().
+inline bool EventQueue::advance(std::int64_t limit) {
   near_[near_index(current_)].clear();
   cursor_ = 0;
-  while (in_near_ == 0) {
+  std::int64_t slot = current_ + 1;  // the first slot that may hold the next events
+  if (in_near_ == 0) {
     const std::int64_t block = current_ >> near_bits;
     std::int64_t next_block = block + 1;
     if (mid_.size() > 0) {
@@ -254,7 +271,9 @@ inline void EventQueue::advance() {
     } else {
       next_block = slot_of(far_.front().at) >> near_bits;  // only far_ holds events
     }
-    current_ = (next_block << near_bits) - 1;  // just before the block's first slot
+    if ((next_block << near_bits) > limit) return false;
+    current_ = next_block << near_bits;
+    slot = current_;
     mid_.drain(mid_index(next_block), [this](const Event& event) {
       near_[near_index(slot_of(event.at))].push_back(event);
       ++in_near_;
@@ -272,13 +291,15 @@ inline void EventQueue::advance() {
       }
     }
   }
-  // Bounded: a later slot of this block holds an event.
-  do {
-    ++current_;
-  } while (near_[near_index(current_)].empty());
+  // Bounded: a slot of this block from `slot` on holds an event (in_near_ > 0).
+  while (near_[near_index(slot)].empty())
+    ++slot;
+  if (slot > limit) return false;
+  current_ = slot;
   std::vector<Event>& active = near_[near_index(current_)];
   in_near_ -= active.size();
   std::sort(active.begin(), active.end(), Earlier{});
+  return true;
 }
 
 }  // namespace chord::sim

@@ -363,7 +363,7 @@ void Simulator::prefetch(const Event& event) const {
     __builtin_prefetch(&timer_generation_[index]);
   }
   __builtin_prefetch(&table_[index]);
-  const char* bytes = reinterpret_cast<const char*>(slots_.address(index));
+  const char* bytes = static_cast<const char*>(slots_.address(index));
   for (std::size_t offset = 0; offset < sizeof(Slot); offset += 64)
     __builtin_prefetch(bytes + offset);
 }
@@ -373,7 +373,7 @@ void Simulator::prefetch_lists(const Event& event) const {
 }
 
 void Simulator::run_until(Time until) {
-  while (!queue_.empty() && queue_.top().at <= until) {
+  while (queue_.due(until) != nullptr) {
     const Event event = queue_.pop();
     CHORD_ASSERT(event.at >= now_);
     now_ = event.at;
@@ -381,6 +381,7 @@ void Simulator::run_until(Time until) {
     // what they will touch while this one runs. At 10^5 nodes and more, nearly every
     // event's first touch of its node is a cache miss. A node's slot is found by
     // arithmetic, a few events ahead; the lists it points to once the slot has arrived.
+    // (ahead(0) is the event after this one.)
     if (const Event* soon = queue_.ahead(prefetch_slot_ahead)) prefetch(*soon);
     if (const Event* next = queue_.ahead(prefetch_lists_ahead)) prefetch_lists(*next);
     process(event);

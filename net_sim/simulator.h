@@ -219,7 +219,8 @@ class Simulator {
   // message), and then (once the slot is in) the lists the node points to.
   void prefetch(const Event& event) const;
   void prefetch_lists(const Event& event) const;
-  // How many events ahead run_until prefetches slots, and lists.
+  // Which event after the one being processed run_until prefetches the slot of (ahead(4):
+  // the fifth), and the lists of (the second).
   static constexpr std::size_t prefetch_slot_ahead = 4;
   static constexpr std::size_t prefetch_lists_ahead = 1;
   // Node `index` may have become or stopped being a live member: the oracle updates that

@@ -41,7 +41,21 @@ void check_against_reference(std::int64_t max_delay_us, std::uint64_t seed,
   // Bounded: pushes stop after 150,000 steps, at most 3 each.
   for (int step = 0; step < 1'000'000 && !queue.empty(); ++step) {
     ASSERT_EQ(queue.size(), reference.size());
-    const auto expected = reference.begin();
+    auto expected = reference.begin();
+    // As run_until asks: is anything due by a bound near the clock? (It must not move the
+    // queue past the bound; the pushes that follow may be earlier than the next event.)
+    const std::int64_t bound = now + static_cast<std::int64_t>(random.next() % 2'000);
+    const Event* due = queue.due(Time(Duration(bound)));
+    if (expected->first.first <= bound) {
+      ASSERT_NE(due, nullptr) << "step " << step;
+      EXPECT_EQ(due->payload, expected->second);
+    } else {
+      EXPECT_EQ(due, nullptr) << "step " << step;
+      if (step < 150'000 && random.next() % 2 == 0) {
+        push(bound + static_cast<std::int64_t>(random.next() % 300));
+        expected = reference.begin();
+      }
+    }
     EXPECT_EQ(queue.top().at.time_since_epoch().count(), expected->first.first);
     const Event event = queue.pop();
     ASSERT_EQ(event.payload, expected->second) << "step " << step;
@@ -102,6 +116,31 @@ TEST(EventQueue, PushesBeforeThePeekedTopComeFirst) {
     ASSERT_FALSE(queue.empty());
     EXPECT_EQ(queue.pop().payload, expected);
   }
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST(EventQueue, DueAnswersOnlyForEventsAtOrBeforeItsLimit) {
+  // The simulator's run_until(until): due(until) names the next event only if it is due by
+  // then, and leaves the queue able to take earlier events afterwards, in order.
+  EventQueue queue;
+  EXPECT_EQ(queue.due(Time(Duration(1'000'000))), nullptr);  // empty
+  queue.push(at_us(100'000'000, 1));                         // a timer 100 s away
+  EXPECT_EQ(queue.due(Time(Duration(1'000'000))), nullptr);
+  queue.push(at_us(1'200'000, 2));
+  queue.push(at_us(1'100'000, 3));
+  queue.push(at_us(1'100'050, 4));  // the same slot as 3
+  EXPECT_EQ(queue.due(Time(Duration(1'099'999))), nullptr);
+  const Event* next = queue.due(Time(Duration(1'100'000)));
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(next->payload, 3u);
+  EXPECT_EQ(queue.pop().payload, 3u);
+  EXPECT_EQ(queue.due(Time(Duration(1'100'049))), nullptr);  // 4 is in this slot, later
+  queue.push(at_us(1'100'020, 5));                           // before 4, in the active slot
+  for (const std::uint32_t expected : {5u, 4u, 2u, 1u}) {
+    ASSERT_NE(queue.due(Time(Duration(200'000'000))), nullptr);
+    EXPECT_EQ(queue.pop().payload, expected);
+  }
+  EXPECT_EQ(queue.due(Time(Duration(200'000'000))), nullptr);
   EXPECT_TRUE(queue.empty());
 }
 
