@@ -92,8 +92,7 @@ class EventQueue {
     const std::int64_t block = slot >> near_bits;
     const std::int64_t current_block = current_ >> near_bits;
     if (block == current_block) {
-      near_[near_index(slot)].push_back(event);
-      ++in_near_;
+      to_near(event);
     } else if (block < current_block + mid_blocks) {
       mid_.append(mid_index(block), event);
     } else {
@@ -199,6 +198,11 @@ class EventQueue {
     return late_.data();
   }
   bool advance(std::int64_t limit);
+  // REQUIRES: the event is in the current block, after the active slot.
+  void to_near(const Event& event) {
+    near_[near_index(slot_of(event.at))].push_back(event);
+    ++in_near_;
+  }
 
   static_assert((mid_blocks & (mid_blocks - 1)) == 0, "mid_blocks must be a power of two");
   std::array<std::vector<Event>, near_slots> near_;
@@ -274,18 +278,14 @@ inline bool EventQueue::advance(std::int64_t limit) {
     if ((next_block << near_bits) > limit) return false;
     current_ = next_block << near_bits;
     slot = current_;
-    mid_.drain(mid_index(next_block), [this](const Event& event) {
-      near_[near_index(slot_of(event.at))].push_back(event);
-      ++in_near_;
-    });
+    mid_.drain(mid_index(next_block), [this](const Event& event) { to_near(event); });
     while (!far_.empty() && (slot_of(far_.front().at) >> near_bits) < next_block + mid_blocks) {
       std::pop_heap(far_.begin(), far_.end(), Later{});
       const Event event = far_.back();
       far_.pop_back();
       const std::int64_t block_of_event = slot_of(event.at) >> near_bits;
       if (block_of_event == next_block) {
-        near_[near_index(slot_of(event.at))].push_back(event);
-        ++in_near_;
+        to_near(event);
       } else {
         mid_.append(mid_index(block_of_event), event);
       }
