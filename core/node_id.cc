@@ -23,11 +23,8 @@ NodeId NodeId::hash_of(std::string_view text) {
 }
 
 NodeId NodeId::from_u64(std::uint64_t value) {
-  Bytes bytes{};
-  for (std::size_t i = 0; i < 8; ++i) {
-    bytes[id_bytes - 1 - i] = static_cast<std::uint8_t>(value >> (8 * i));
-  }
-  return NodeId(bytes);
+  // Bits 63..32 are the middle word's low half; bits 31..0 the low word.
+  return from_words(0, value >> 32, static_cast<std::uint32_t>(value));
 }
 
 Result<NodeId> NodeId::parse_hex(std::string_view text) {
@@ -43,10 +40,11 @@ Result<NodeId> NodeId::parse_hex(std::string_view text) {
 }
 
 std::string NodeId::to_hex() const {
+  const Bytes big_endian = bytes();
   std::string text(2 * id_bytes, '0');
   for (std::size_t i = 0; i < id_bytes; ++i) {
-    text[2 * i] = hex_digits[bytes_[i] >> 4];
-    text[2 * i + 1] = hex_digits[bytes_[i] & 0xf];
+    text[2 * i] = hex_digits[big_endian[i] >> 4];
+    text[2 * i + 1] = hex_digits[big_endian[i] & 0xf];
   }
   return text;
 }
@@ -57,20 +55,9 @@ std::string NodeId::short_hex() const {
 
 NodeId NodeId::plus_power_of_two(std::size_t exponent) const {
   CHORD_ASSERT(exponent < id_bits);
-  Bytes addend{};
-  addend[id_bytes - 1 - exponent / 8] = static_cast<std::uint8_t>(1u << (exponent % 8));
-  return plus(NodeId(addend));
-}
-
-NodeId NodeId::from_words(std::uint64_t high, std::uint64_t middle, std::uint32_t low) {
-  Bytes bytes{};
-  for (std::size_t i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
-    bytes[8 + i] = static_cast<std::uint8_t>(middle >> (56 - 8 * i));
-  }
-  for (std::size_t i = 0; i < 4; ++i)
-    bytes[16 + i] = static_cast<std::uint8_t>(low >> (24 - 8 * i));
-  return NodeId(bytes);
+  if (exponent < 32) return plus(from_words(0, 0, std::uint32_t{1} << exponent));
+  if (exponent < 96) return plus(from_words(0, std::uint64_t{1} << (exponent - 32), 0));
+  return plus(from_words(std::uint64_t{1} << (exponent - 96), 0, 0));
 }
 
 NodeId NodeId::plus(const NodeId& other) const {
@@ -91,11 +78,10 @@ NodeId NodeId::distance_to(const NodeId& to) const {
 }
 
 int NodeId::highest_bit() const {
-  for (std::size_t i = 0; i < id_bytes; ++i) {
-    if (bytes_[i] == 0) continue;
-    return static_cast<int>((id_bytes - 1 - i) * 8) + std::bit_width(bytes_[i]) - 1;
-  }
-  return -1;
+  auto width = [](auto word) { return static_cast<int>(std::bit_width(word)); };
+  if (high() != 0) return 96 + width(high()) - 1;
+  if (middle() != 0) return 32 + width(middle()) - 1;
+  return width(low()) - 1;  // -1 for zero
 }
 
 }  // namespace chord

@@ -1,8 +1,11 @@
 // NodeId: a 160-bit Chord identifier, a point on the ring of 2^160 positions.
 //
-// Stored as 20 big-endian bytes, so the numeric order is the byte order (memcmp) and the
-// type has no padding and alignment 1: it packs densely in successor lists and messages.
-// Arithmetic is modulo 2^160. Membership in ring intervals lives in core/ring_interval.h.
+// Stored as three native words, least significant first (bits 31..0, 95..32, 159..96) in
+// 20 bytes with no padding and alignment 1: it packs densely in successor lists and
+// messages, and comparing or subtracting ids (most of routing) loads words as they are,
+// with no byte swapping. The byte form, big-endian as on the wire and in SHA-1, is made on
+// demand (bytes()). Arithmetic is modulo 2^160. Membership in ring intervals lives in
+// core/ring_interval.h.
 #pragma once
 
 #include <array>
@@ -18,22 +21,20 @@
 
 namespace chord {
 
-namespace detail {
-// std::byteswap is C++23; GCC 12 in C++20 mode has only the builtins.
-inline std::uint64_t byteswap(std::uint64_t v) {
-  return __builtin_bswap64(v);
-}
-inline std::uint32_t byteswap(std::uint32_t v) {
-  return __builtin_bswap32(v);
-}
-}  // namespace detail
-
 class NodeId {
  public:
   using Bytes = std::array<std::uint8_t, id_bytes>;
 
   constexpr NodeId() = default;  // zero
-  constexpr explicit NodeId(const Bytes& bytes) : bytes_(bytes) {}
+  // From the big-endian bytes (the wire's and SHA-1's order).
+  explicit NodeId(const Bytes& bytes) {
+    std::uint64_t high = 0, middle = 0;
+    std::uint32_t low = 0;
+    std::memcpy(&high, bytes.data(), sizeof high);
+    std::memcpy(&middle, bytes.data() + 8, sizeof middle);
+    std::memcpy(&low, bytes.data() + 16, sizeof low);
+    *this = from_words(from_big_endian(high), from_big_endian(middle), from_big_endian(low));
+  }
 
   // The identifier of a name: SHA-1 of its bytes (a record key is hash("username#id")).
   static NodeId hash_of(std::string_view text);
@@ -49,7 +50,17 @@ class NodeId {
   // The first 8 hex digits, for people reading a trace or a /ring listing.
   std::string short_hex() const;
 
-  const Bytes& bytes() const { return bytes_; }
+  // The big-endian bytes (the wire's order).
+  Bytes bytes() const {
+    const std::uint64_t high_word = from_big_endian(high()),
+                        middle_word = from_big_endian(middle());
+    const std::uint32_t low_word = from_big_endian(low());
+    Bytes bytes;
+    std::memcpy(bytes.data(), &high_word, sizeof high_word);
+    std::memcpy(bytes.data() + 8, &middle_word, sizeof middle_word);
+    std::memcpy(bytes.data() + 16, &low_word, sizeof low_word);
+    return bytes;
+  }
 
   // This + 2^exponent mod 2^160: the start of finger `exponent`. REQUIRES: exponent < 160.
   NodeId plus_power_of_two(std::size_t exponent) const;
@@ -93,21 +104,39 @@ class NodeId {
   }
 
   // The identifier as words, most significant first: bits 159..96, 95..32, 31..0.
-  std::uint64_t high() const { return load_big_endian<std::uint64_t>(0); }
-  std::uint64_t middle() const { return load_big_endian<std::uint64_t>(8); }
-  std::uint32_t low() const { return load_big_endian<std::uint32_t>(16); }
-  static NodeId from_words(std::uint64_t high, std::uint64_t middle, std::uint32_t low);
+  std::uint64_t high() const { return load<std::uint64_t>(high_offset); }
+  std::uint64_t middle() const { return load<std::uint64_t>(middle_offset); }
+  std::uint32_t low() const { return load<std::uint32_t>(0); }
+  static NodeId from_words(std::uint64_t high, std::uint64_t middle, std::uint32_t low) {
+    NodeId id;
+    std::memcpy(id.words_.data(), &low, sizeof low);
+    std::memcpy(id.words_.data() + middle_offset, &middle, sizeof middle);
+    std::memcpy(id.words_.data() + high_offset, &high, sizeof high);
+    return id;
+  }
 
  private:
+  // A big-endian word as a native one, and back (the same swap).
   template <typename Word>
-  Word load_big_endian(std::size_t offset) const {
+  static Word from_big_endian(Word word) {
+    if constexpr (std::endian::native == std::endian::big) {
+      return word;
+    } else if constexpr (sizeof(Word) == 8) {
+      return __builtin_bswap64(word);
+    } else {
+      return __builtin_bswap32(word);
+    }
+  }
+  static constexpr std::size_t middle_offset = 4;
+  static constexpr std::size_t high_offset = 12;
+  template <typename Word>
+  Word load(std::size_t offset) const {
     Word word;
-    std::memcpy(&word, bytes_.data() + offset, sizeof(word));
-    if constexpr (std::endian::native == std::endian::little) word = detail::byteswap(word);
+    std::memcpy(&word, words_.data() + offset, sizeof(word));
     return word;
   }
 
-  Bytes bytes_{};
+  std::array<std::uint8_t, id_bytes> words_{};  // low, middle, high: native byte order
 };
 
 static_assert(sizeof(NodeId) == id_bytes);

@@ -132,6 +132,29 @@ TEST(NodeId, WordsDistanceIsTheDistanceAndOrdersTheSame) {
   }
 }
 
+TEST(NodeId, BytesAreBigEndianAndRoundTrip) {
+  NodeId::Bytes bytes{};
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<std::uint8_t>(0x11 * (i + 1));
+  const NodeId id(bytes);
+  EXPECT_EQ(id.bytes(), bytes);
+  EXPECT_EQ(id.high(), 0x1122334455667788ULL);
+  EXPECT_EQ(id.middle(), 0x99aabbccddeeff10ULL);
+  EXPECT_EQ(id.low(), 0x21324354U);
+  EXPECT_EQ(NodeId::from_words(id.high(), id.middle(), id.low()), id);
+  EXPECT_EQ(id.to_hex(), "112233445566778899aabbccddeeff1021324354");
+  // Bit e of the number is bit e % 8 of byte 19 - e / 8, on every word boundary too.
+  for (std::size_t e = 0; e < id_bits; ++e) {
+    NodeId::Bytes one{};
+    one[id_bytes - 1 - e / 8] = static_cast<std::uint8_t>(1u << (e % 8));
+    EXPECT_EQ(NodeId().plus_power_of_two(e).bytes(), one) << e;
+  }
+  NodeId::Bytes small{};
+  small[15] = 0x01;  // bit 32
+  small[19] = 0x02;
+  EXPECT_EQ(NodeId::from_u64(0x0100000002ULL).bytes(), small);
+}
+
 TEST(NodeId, HighestBit) {
   EXPECT_EQ(NodeId().highest_bit(), -1);
   EXPECT_EQ(NodeId::from_u64(1).highest_bit(), 0);
