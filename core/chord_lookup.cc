@@ -10,42 +10,87 @@
 namespace chord {
 namespace {
 
-// Inserts peers into `peers`, kept sorted by clockwise distance to `key` (closest preceding
-// first), without duplicates; the farthest falls off when full. Each distance is computed
-// once: a lookup reply brings up to 8 peers into a list of 8, and recomputing the distances
-// of the list for each one was a tenth of a large simulation's time.
-class CandidateInserter {
+using Distance = NodeId::Distance;
+constexpr Distance zero_distance{};
+
+// x in (from, key), given d(x, key) and d(from, key), clockwise distances to the key: x is
+// strictly between exactly when 0 < d(x, key) < d(from, key), and when from is the key the
+// interval is the whole ring but the key. (in_open, with the distance to the key computed
+// once and reused for ordering.)
+bool between_by_distance(const Distance& x_to_key, const Distance& from_to_key) {
+  return x_to_key != zero_distance && (from_to_key == zero_distance || x_to_key < from_to_key);
+}
+
+// Merges peers into a lookup's candidates `peers`: afterwards they are the closest distinct
+// peers of both to `key` (clockwise distance: closest preceding first), at most
+// lookup_peers_max. `peers` must be sorted that way already (every list the lookup code
+// makes is). Distinct ids have distinct distances to one key, so duplicates are found by
+// distance. Peers are added with their distance, collected, and merged in one pass: a
+// lookup reply brings up to 8 peers into a list of 8, and inserting them one by one
+// (checking for duplicates, shifting 40-byte peers) was a fifth of a large simulation.
+class CandidateMerger {
  public:
-  CandidateInserter(LookupPeers& peers, const NodeId& key) : peers_(peers), key_(key) {
-    for (std::size_t i = 0; i < peers_.size(); ++i)
-      distance_[i] = peers_[i].id.words_distance_to(key_);
+  CandidateMerger(LookupPeers& peers, const NodeId& key) : peers_(peers), key_(key) {}
+
+  // REQUIRES: distance == peer.id.words_distance_to(key). At most lookup_peers_max.
+  void add(const Peer& peer, const Distance& distance) {
+    // Kept sorted and distinct as they come (they usually come sorted: nothing moves).
+    std::size_t place = incoming_.size();
+    while (place > 0 && distance < incoming_distance_[place - 1])
+      --place;
+    if (place > 0 && incoming_distance_[place - 1] == distance) return;  // the same peer
+    incoming_.push_back(peer);
+    for (std::size_t i = incoming_.size() - 1; i > place; --i) {
+      incoming_[i] = incoming_[i - 1];
+      incoming_distance_[i] = incoming_distance_[i - 1];
+    }
+    incoming_[place] = peer;
+    incoming_distance_[place] = distance;
   }
 
-  void add(const Peer& peer) {
-    for (const Peer& existing : peers_) {
-      if (existing.id == peer.id) return;
+  void merge() {
+    const std::size_t count = incoming_.size();
+    if (count == 0) return;
+    if (peers_.empty() || distance_of(peers_.back()) < incoming_distance_[0]) {
+      // All beyond the last held (route's fallbacks): append what fits.
+      for (std::size_t i = 0; i < count && !peers_.full(); ++i)
+        peers_.push_back(incoming_[i]);
+      return;
     }
-    const NodeId::Distance distance = peer.id.words_distance_to(key_);
-    std::size_t place = peers_.size();
-    while (place > 0 && distance < distance_[place - 1])
-      --place;
-    if (place == peers_.size() && peers_.full()) return;
-    if (peers_.full()) peers_.pop_back();
-    peers_.push_back(peer);
-    // Shift the farther ones up by one and put it in its place (one copy each; swapping
-    // it down was three, a fifth of the time handling a lookup reply).
-    for (std::size_t i = peers_.size() - 1; i > place; --i) {
-      peers_[i] = peers_[i - 1];
-      distance_[i] = distance_[i - 1];
+    if (incoming_distance_[count - 1] < distance_of(peers_.front())) {
+      // All before the first held (a lookup reply from the best candidate): shift the held
+      // ones up, dropping what falls off the end, and put these in front.
+      const std::size_t kept = std::min(peers_.size(), peers_.capacity - count);
+      peers_.resize(kept + count);
+      for (std::size_t i = kept; i-- > 0;)
+        peers_[count + i] = peers_[i];
+      for (std::size_t i = 0; i < count; ++i)
+        peers_[i] = incoming_[i];
+      return;
     }
-    peers_[place] = peer;
-    distance_[place] = distance;
+    LookupPeers merged;
+    std::size_t old = 0, added = 0;
+    Distance old_distance = distance_of(peers_[0]);
+    while (!merged.full() && (old < peers_.size() || added < count)) {
+      if (added == count || (old < peers_.size() && !(incoming_distance_[added] < old_distance))) {
+        // On a tie (the same peer in both), the one held stays.
+        if (added < count && incoming_distance_[added] == old_distance) ++added;
+        merged.push_back(peers_[old]);
+        if (++old < peers_.size()) old_distance = distance_of(peers_[old]);
+      } else {
+        merged.push_back(incoming_[added++]);
+      }
+    }
+    peers_ = merged;
   }
 
  private:
+  Distance distance_of(const Peer& peer) const { return peer.id.words_distance_to(key_); }
+
   LookupPeers& peers_;
   const NodeId& key_;
-  std::array<NodeId::Distance, lookup_peers_max> distance_;
+  LookupPeers incoming_;
+  std::array<Distance, lookup_peers_max> incoming_distance_;
 };
 
 }  // namespace
@@ -172,12 +217,15 @@ void ChordNode::on_lookup_reply(PendingRpc rpc, const FindSuccessorReply& reply)
     return;
   }
   // Keep only candidates that make progress: strictly between the responder and the key.
-  CandidateInserter candidates(lookup->candidates, lookup->route_key);
+  const Distance responder_to_key = reply.responder_id.words_distance_to(lookup->route_key);
+  CandidateMerger candidates(lookup->candidates, lookup->route_key);
   for (const Peer& peer : reply.peers) {
+    const Distance to_key = peer.id.words_distance_to(lookup->route_key);
+    if (!between_by_distance(to_key, responder_to_key)) continue;
     if (peer.id == self_.id || is_dead(*lookup, peer.id)) continue;
-    if (!in_open(reply.responder_id, peer.id, lookup->route_key)) continue;
-    candidates.add(peer);
+    candidates.add(peer, to_key);
   }
+  candidates.merge();
   advance_lookup(*lookup);
 }
 
@@ -342,53 +390,66 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
     return true;
   }
   const std::size_t routing_successors = config_.route_with_successor_list ? successors_.size() : 1;
-  const NodeId* previous = &self_.id;  // ids read in place: a Peer is unpacked only if used
-  for (std::size_t i = 0; i < routing_successors; ++i) {
-    if (in_open_closed(*previous, key, successors_.id(i))) {
-      // The key's predecessor, then its owner and beyond.
-      peers.push_back(i == 0 ? self_ : successors_[i - 1]);
-      for (std::size_t j = i; j < successors_.size() && !peers.full(); ++j) {
-        peers.push_back(successors_[j]);
-      }
-      return true;
+  // Positions by clockwise distance from us, each computed once: x is in (self, key) when
+  // it is nearer to us than the key (in_open; when the key is us, every other node is).
+  const Distance key_from_self = self_.id.words_distance_to(key);
+  auto from_self = [&](const NodeId& id) { return self_.id.words_distance_to(id); };
+  auto before_key = [&](const NodeId& id) {
+    const Distance distance = from_self(id);
+    return distance != zero_distance &&
+           (key_from_self == zero_distance || distance < key_from_self);
+  };
+  // Successors and fingers are each sorted by distance from us, distinct and never us
+  // (chord_node.h), so the ones before the key are a prefix of each: find its end from the
+  // back (the key is usually beyond all successors and most fingers).
+  std::size_t s = routing_successors;
+  while (s > 0 && !before_key(successors_.id(s - 1)))
+    --s;
+  if (s < routing_successors) {
+    // The key is in (predecessor of successor s, successor s]: the key's predecessor, then
+    // its owner and beyond.
+    peers.push_back(s == 0 ? self_ : successors_[s - 1]);
+    for (std::size_t j = s; j < successors_.size() && !peers.full(); ++j) {
+      peers.push_back(successors_[j]);
     }
-    previous = &successors_.id(i);
+    return true;
   }
   // Closest preceding nodes among fingers and successors, best first. The last two places
   // go to our first successors: if every far candidate is dead, the initiator can still
   // make progress along the ring through them (they are the farthest from the key).
   //
-  // Fingers and successors are each sorted by clockwise distance from us, so the ones in
-  // (self, key) are a prefix of each, and the closest preceding the key are the farthest
-  // from us: walk both prefixes back from their ends, merging. (This was an insertion
-  // sort by distance to the key: 13% of a 10^5-node run went to computing distances.)
+  // The closest preceding the key are the farthest from us: walk both prefixes back from
+  // their ends, merging. (This was an insertion sort by distance to the key: 13% of a
+  // 10^5-node run went to computing distances.)
   constexpr std::size_t ring_fallbacks = 2;
   const PeerList& fingers = fingers_.entries();
-  std::size_t f = 0;
-  while (f < fingers.size() && in_open(self_.id, fingers.id(f), key))
-    ++f;
-  std::size_t s = 0;
-  while (s < routing_successors && in_open(self_.id, successors_.id(s), key))
-    ++s;
+  std::size_t f = fingers.size();
+  while (f > 0 && !before_key(fingers.id(f - 1)))
+    --f;
+  // Both prefixes hold nodes other than us, so "the successor lies between us and the
+  // finger" is "it is nearer to us".
   while (peers.size() + ring_fallbacks < peers.capacity && (f > 0 || s > 0)) {
     const PeerList* list = &successors_;
     if (f > 0 && s > 0 && fingers.id(f - 1) == successors_.id(s - 1)) {
       list = &fingers;  // the same peer in both lists
       --s;
-    } else if (f > 0 && (s == 0 || in_open(self_.id, successors_.id(s - 1), fingers.id(f - 1)))) {
+    } else if (f > 0 &&
+               (s == 0 || from_self(successors_.id(s - 1)) < from_self(fingers.id(f - 1)))) {
       list = &fingers;  // the finger is farther from us: closer to the key
     }
     const std::size_t pick = list == &fingers ? --f : --s;
     if (usable(list->id(pick))) peers.push_back((*list)[pick]);
   }
+  // The picks are sorted by distance to the key (nearer to it first), as the merge needs.
   std::size_t added = 0;
-  CandidateInserter candidates(peers, key);
+  CandidateMerger candidates(peers, key);
   for (std::size_t i = 0; i < routing_successors && added < ring_fallbacks; ++i) {
     const NodeId& id = successors_.id(i);
-    if (!usable(id) || !in_open(self_.id, id, key)) continue;
-    candidates.add(successors_[i]);
+    if (!usable(id) || !before_key(id)) continue;
+    candidates.add(successors_[i], id.words_distance_to(key));
     ++added;
   }
+  candidates.merge();
   return false;
 }
 

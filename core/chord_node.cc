@@ -120,6 +120,12 @@ void ChordNode::install_state(const std::optional<Peer>& predecessor,
                               std::span<const Peer> successors, std::span<const Peer> fingers) {
   CHORD_ASSERT(phase_ == Phase::idle);
   CHORD_ASSERT(successors.size() <= config_.successor_list_length);
+  // In ring order from us, distinct, never us (what adopt_successor_list keeps).
+  const NodeId* previous = &self_.id;
+  for (const Peer& peer : successors) {
+    CHORD_ASSERT(in_open(*previous, peer.id, self_.id));
+    previous = &peer.id;
+  }
   predecessor_ = predecessor;
   successors_.assign(successors);
   fingers_.assign(self_.id, fingers);

@@ -280,7 +280,9 @@ class ChordNode {
   std::uint8_t remembered_next_ = 0;
 
   std::optional<Peer> predecessor_;
-  PeerList successors_;  // at most config_.successor_list_length, distinct, never self
+  // At most config_.successor_list_length, distinct, never self, in ring order from us
+  // (route() relies on it).
+  PeerList successors_;
   FingerTable fingers_;
   SmallVector<Endpoint> bootstrap_;
   SmallVector<Endpoint> join_order_;  // this round's contacts, shuffled
