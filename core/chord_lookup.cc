@@ -400,11 +400,10 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
            (key_from_self == zero_distance || distance < key_from_self);
   };
   // Successors and fingers are each sorted by distance from us, distinct and never us
-  // (chord_node.h), so the ones before the key are a prefix of each: find its end from the
-  // back (the key is usually beyond all successors and most fingers).
-  std::size_t s = routing_successors;
-  while (s > 0 && !before_key(successors_.id(s - 1)))
-    --s;
+  // (chord_node.h), so the ones before the key are a prefix of each.
+  std::size_t s = 0;
+  while (s < routing_successors && before_key(successors_.id(s)))
+    ++s;
   if (s < routing_successors) {
     // The key is in (predecessor of successor s, successor s]: the key's predecessor, then
     // its owner and beyond.
@@ -423,21 +422,29 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
   // 10^5-node run went to computing distances.)
   constexpr std::size_t ring_fallbacks = 2;
   const PeerList& fingers = fingers_.entries();
-  std::size_t f = fingers.size();
-  while (f > 0 && !before_key(fingers.id(f - 1)))
-    --f;
+  std::size_t f = 0;
+  while (f < fingers.size() && before_key(fingers.id(f)))
+    ++f;
   // Both prefixes hold nodes other than us, so "the successor lies between us and the
-  // finger" is "it is nearer to us".
+  // finger" is "it is nearer to us". The distances of the two next in line are kept.
+  Distance finger_distance = f > 0 ? from_self(fingers.id(f - 1)) : Distance{};
+  Distance successor_distance = s > 0 ? from_self(successors_.id(s - 1)) : Distance{};
   while (peers.size() + ring_fallbacks < peers.capacity && (f > 0 || s > 0)) {
     const PeerList* list = &successors_;
-    if (f > 0 && s > 0 && fingers.id(f - 1) == successors_.id(s - 1)) {
+    if (f > 0 && s > 0 && finger_distance == successor_distance) {
       list = &fingers;  // the same peer in both lists
-      --s;
-    } else if (f > 0 &&
-               (s == 0 || from_self(successors_.id(s - 1)) < from_self(fingers.id(f - 1)))) {
+      if (--s > 0) successor_distance = from_self(successors_.id(s - 1));
+    } else if (f > 0 && (s == 0 || successor_distance < finger_distance)) {
       list = &fingers;  // the finger is farther from us: closer to the key
     }
-    const std::size_t pick = list == &fingers ? --f : --s;
+    std::size_t pick = 0;
+    if (list == &fingers) {
+      pick = --f;
+      if (f > 0) finger_distance = from_self(fingers.id(f - 1));
+    } else {
+      pick = --s;
+      if (s > 0) successor_distance = from_self(successors_.id(s - 1));
+    }
     if (usable(list->id(pick))) peers.push_back((*list)[pick]);
   }
   // The picks are sorted by distance to the key (nearer to it first), as the merge needs.
