@@ -400,10 +400,24 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
            (key_from_self == zero_distance || distance < key_from_self);
   };
   // Successors and fingers are each sorted by distance from us, distinct and never us
-  // (chord_node.h), so the ones before the key are a prefix of each.
-  std::size_t s = 0;
-  while (s < routing_successors && before_key(successors_.id(s)))
-    ++s;
+  // (chord_node.h), so the ones before the key are a prefix of each. Its end is found by
+  // bisection, the last entry first (the key is usually beyond every successor and
+  // beyond most fingers): at 10^5 nodes and more the lists are not in the cache, and a
+  // scan read every line of them.
+  auto prefix_before_key = [&](const PeerList& list, std::size_t count) {
+    if (count == 0 || before_key(list.id(count - 1))) return count;
+    std::size_t low = 0, high = count - 1;  // [0, low) are before the key; high is not
+    while (low < high) {
+      const std::size_t middle = low + (high - low) / 2;
+      if (before_key(list.id(middle))) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    return low;
+  };
+  std::size_t s = prefix_before_key(successors_, routing_successors);
   if (s < routing_successors) {
     // The key is in (predecessor of successor s, successor s]: the key's predecessor, then
     // its owner and beyond.
@@ -422,9 +436,7 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
   // 10^5-node run went to computing distances.)
   constexpr std::size_t ring_fallbacks = 2;
   const PeerList& fingers = fingers_.entries();
-  std::size_t f = 0;
-  while (f < fingers.size() && before_key(fingers.id(f)))
-    ++f;
+  std::size_t f = prefix_before_key(fingers, fingers.size());
   // Both prefixes hold nodes other than us, so "the successor lies between us and the
   // finger" is "it is nearer to us". The distances of the two next in line are kept.
   Distance finger_distance = f > 0 ? from_self(fingers.id(f - 1)) : Distance{};
