@@ -113,15 +113,11 @@ class ChordNode {
   // that time out (ToN Table II: stabilization stopped, dead fingers kept).
   void set_maintenance_paused(bool paused) { maintenance_paused_ = paused; }
 
-  // A hint for an embedder about to feed this node an input: starts loading the node's
-  // lists into the cache, so their misses overlap instead of following one another (the
-  // simulator's events each touch a different node). No effect on behaviour.
-  void prefetch_state() const {
-    __builtin_prefetch(successors_.data());
-    __builtin_prefetch(fingers_.entries().data());
-    __builtin_prefetch(rpcs_.data());
-    __builtin_prefetch(lookups_.data());
-  }
+  // A hint for an embedder about to feed this node an input: starts loading what the input
+  // reads first into the cache, so its misses overlap instead of following one another
+  // (the simulator's events each touch a different node). `message` is the index in
+  // Message of the message about to arrive, or nullopt for a timer. No effect on behaviour.
+  void prefetch_state(std::optional<std::size_t> message = std::nullopt) const;
 
   static constexpr std::size_t bootstrap_max = 16;
   // A lookup falls back on our own successor list at most this often (bounds the work one

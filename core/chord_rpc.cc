@@ -6,6 +6,52 @@
 
 namespace chord {
 
+namespace {
+// Starts loading the cache lines of [begin, begin + bytes), at most `lines_max` of them.
+void prefetch_lines(const void* begin, std::size_t bytes, std::size_t lines_max) {
+  const char* line = static_cast<const char*>(begin);
+  const char* end = line + std::min(bytes, lines_max * 64);
+  for (; line < end; line += 64)
+    __builtin_prefetch(line);
+}
+}  // namespace
+
+void ChordNode::prefetch_state(std::optional<std::size_t> message) const {
+  const PeerList& fingers = fingers_.entries();
+  constexpr std::size_t entry = sizeof(PeerList::Entry);
+  const std::size_t type = message.value_or(std::variant_size_v<Message>);
+  if (type == variant_index<Message, FindSuccessorRequest>()) {
+    // route(): the last successor, then the fingers by bisection (first, middle, last).
+    prefetch_lines(successors_.data(), entry, 1);
+    __builtin_prefetch(successors_.last_entry_address());
+    if (!fingers.empty()) {
+      __builtin_prefetch(fingers.data());
+      __builtin_prefetch(static_cast<const char*>(fingers.data()) + fingers.size() / 2 * entry);
+      __builtin_prefetch(fingers.last_entry_address());
+    }
+    return;
+  }
+  if (type == variant_index<Message, FindSuccessorReply>()) {
+    // The RPC it answers, and the lookup it moves on (its candidates are rewritten).
+    prefetch_lines(rpcs_.data(), rpcs_.size() * sizeof(PendingRpc), 2);
+    if (!lookups_.empty()) prefetch_lines(lookups_.data(), sizeof(Lookup), 8);
+    return;
+  }
+  if (type == variant_index<Message, GetStateRequest>()) {
+    prefetch_lines(successors_.data(), successors_.size() * entry, 5);  // copied into the reply
+    return;
+  }
+  if (type == variant_index<Message, GetStateReply>()) {
+    prefetch_lines(rpcs_.data(), rpcs_.size() * sizeof(PendingRpc), 2);
+    prefetch_lines(successors_.data(), successors_.size() * entry, 5);
+    return;
+  }
+  __builtin_prefetch(successors_.data());
+  __builtin_prefetch(fingers.data());
+  __builtin_prefetch(rpcs_.data());
+  __builtin_prefetch(lookups_.data());
+}
+
 // ---------------------------------------------------------------------------------------
 // RPCs
 

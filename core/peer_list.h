@@ -98,8 +98,11 @@ class PeerList {
   std::size_t find(const NodeId& id) const;
   // IPv6 addresses held, in use or not yet dropped (tests: the bound above).
   std::size_t side_table_size() const { return side_ ? side_->size() : 0; }
-  // For prefetching: where the entries are.
+  // For prefetching: where the entries are, and the last one (nullptr if none).
   const void* data() const { return entries_.data(); }
+  const void* last_entry_address() const {
+    return entries_.empty() ? nullptr : &entries_[entries_.size() - 1];
+  }
 
   void push_back(const Peer& peer) { entries_.push_back(pack(peer)); }
   void insert(std::size_t index, const Peer& peer);

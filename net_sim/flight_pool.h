@@ -8,6 +8,7 @@
 // is allocated per message once they have grown (except the strings of records and chat).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <tuple>
@@ -104,8 +105,15 @@ class FlightPool {
   template <std::size_t I>
   static void prefetch_in(const Pools& pools, std::uint32_t slot) {
     const auto& items = std::get<I>(pools).items;
-    if (slot < items.size()) __builtin_prefetch(&items[slot]);
+    if (slot >= items.size()) return;
+    // The whole message is read (copied out): every line of it, up to the size of a
+    // lookup reply or a state reply with 8 peers (the room beyond is rarely used).
+    const char* item = reinterpret_cast<const char*>(&items[slot]);
+    const std::size_t bytes = std::min(sizeof(items[slot]), prefetch_bytes_max);
+    for (std::size_t offset = 0; offset < bytes; offset += 64)
+      __builtin_prefetch(item + offset);
   }
+  static constexpr std::size_t prefetch_bytes_max = 6 * 64;
   using Prefetcher = void (*)(const Pools&, std::uint32_t);
   static constexpr auto prefetchers = []<std::size_t... I>(std::index_sequence<I...>) {
     return std::array<Prefetcher, sizeof...(I)>{&prefetch_in<I>...};

@@ -369,7 +369,13 @@ void Simulator::prefetch(const Event& event) const {
 }
 
 void Simulator::prefetch_lists(const Event& event) const {
-  if (const ChordNode* node = table_[event.node()]) node->prefetch_state();
+  const ChordNode* node = table_[event.node()];
+  if (node == nullptr) return;
+  if (event.type() == EventType::deliver) {
+    node->prefetch_state(event.message_type());
+  } else {
+    node->prefetch_state();
+  }
 }
 
 void Simulator::run_until(Time until) {
