@@ -8,11 +8,13 @@ namespace chord {
 
 namespace {
 // Starts loading the cache lines of [begin, begin + bytes), at most `lines_max` of them.
+// Offsets stay inside the object (`begin` is null for a list never allocated).
 void prefetch_lines(const void* begin, std::size_t bytes, std::size_t lines_max) {
-  const char* line = static_cast<const char*>(begin);
-  const char* end = line + std::min(bytes, lines_max * 64);
-  for (; line < end; line += 64)
-    __builtin_prefetch(line);
+  if (begin == nullptr) return;
+  const char* base = static_cast<const char*>(begin);
+  const std::size_t limit = std::min(bytes, lines_max * 64);
+  for (std::size_t offset = 0; offset < limit; offset += 64)
+    __builtin_prefetch(base + offset);
 }
 }  // namespace
 
