@@ -22,6 +22,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net_sim/experiment.h"
@@ -273,9 +274,28 @@ int run(const Options& options) {
   return 0;
 }
 
+// A large run reads node state at random across gigabytes, and with 4 KiB pages much of
+// its time goes to TLB misses. glibc backs malloc's heap with transparent huge pages only
+// when the glibc.malloc.hugetlb tunable is set, and reads tunables at start-up: so chordsim
+// starts itself again (same pid, same arguments) with it added to GLIBC_TUNABLES. Leaves
+// alone a GLIBC_TUNABLES that already names it; CHORDSIM_HUGE_PAGES=0 turns it off. No
+// effect on results; if the exec fails, the run goes on with ordinary pages.
+void use_huge_pages(char** argv) {
+  const char* choice = std::getenv("CHORDSIM_HUGE_PAGES");
+  if (choice != nullptr && std::string_view(choice) == "0") return;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  std::string value = tunables != nullptr ? tunables : "";
+  if (value.find("glibc.malloc.hugetlb") != std::string::npos) return;
+  if (!value.empty()) value += ':';
+  value += "glibc.malloc.hugetlb=1";
+  if (setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+  execv("/proc/self/exe", argv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  use_huge_pages(argv);
   CLI::App app{"chordsim: run a Chord scenario in the deterministic simulator", "chordsim"};
   app.footer(examples);
   Options options;
