@@ -77,11 +77,20 @@ class Oracle {
   std::size_t position_of(const NodeId& id) const;  // index of first member >= id (mod M)
   bool present(const Member& member) const;
   void merge() const;
+  // Rebuilds the index of members_ by the top bits of their ids (after every change).
+  void index_members() const;
+  std::size_t bucket_of(const NodeId& id) const {
+    return index_shift_ >= 64 ? 0 : static_cast<std::size_t>(id.high() >> index_shift_);
+  }
   // The merged, sorted members; waiting additions and removals (sorted, disjoint from each
   // other; removals are all in members_, additions none).
   mutable std::vector<Member> members_;
   mutable std::vector<Member> added_;
   mutable std::vector<Member> removed_;
+  // bucket_starts_[b]: the first position in members_ whose id's top bits are >= b; one
+  // more entry, members_.size(), closes the last bucket.
+  mutable std::vector<std::uint32_t> bucket_starts_{0, 0};
+  mutable int index_shift_ = 64;
 };
 
 }  // namespace chord::sim

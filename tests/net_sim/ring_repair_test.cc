@@ -240,6 +240,43 @@ std::uint64_t extra_seeds() {
   return text == nullptr ? 0 : std::strtoull(text, nullptr, 10);
 }
 
+// The oracle finds owners through an index of its sorted members by their ids' top bits
+// (net_sim/oracle.cc): it must name the same owner as a plain search, for random keys, for
+// the members' own ids and their neighbours, and past the last member (the wrap), also
+// while crashes and restarts wait unmerged.
+TEST(SimOracle, OwnerIsTheFirstLiveMemberAtOrAfterTheKey) {
+  Simulator sim(uniform_latency_config(31, Duration(std::chrono::milliseconds(5)),
+                                       Duration(std::chrono::milliseconds(50))));
+  const std::vector<NodeIndex> nodes = ideal_ring(sim, 3000);
+  SimRandom random(32);
+  auto expect_plain_owner = [&](const NodeId& key) {
+    std::vector<NodeId> live;
+    for (NodeIndex index : nodes) {
+      if (sim.is_running(index)) live.push_back(sim.id_of(index));
+    }
+    std::sort(live.begin(), live.end());
+    const auto it = std::lower_bound(live.begin(), live.end(), key);
+    const NodeId& owner = it == live.end() ? live.front() : *it;
+    EXPECT_EQ(sim.oracle().owner_of(key).first, owner) << key.to_hex();
+  };
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 200; ++i)
+      expect_plain_owner(random_key(random));
+    for (int i = 0; i < 50; ++i) {
+      const NodeId& id = sim.id_of(nodes[random.next() % nodes.size()]);
+      expect_plain_owner(id);
+      expect_plain_owner(id.plus_power_of_two(0));
+    }
+    NodeId::Bytes top{};
+    top.fill(0xff);
+    expect_plain_owner(NodeId(top));  // beyond every member: the first one owns it
+    expect_plain_owner(NodeId());
+    // A few crashes (waiting removals) before the next round.
+    for (int i = 0; i < 20; ++i)
+      sim.crash(nodes[random.next() % nodes.size()]);
+  }
+}
+
 TEST(SimChurn, InvariantsHoldAtEverySampleAndFailedLookupsAreReported) {
   const Duration duration = small_scale() ? Duration(120s) : Duration(600s);
   for (std::uint64_t round = 0; round <= extra_seeds(); ++round) {
