@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -288,8 +289,12 @@ void use_huge_pages(char** argv) {
   if (value.find("glibc.malloc.hugetlb") != std::string::npos) return;
   if (!value.empty()) value += ':';
   value += "glibc.malloc.hugetlb=1";
+  // The binary's own path, not /proc/self/exe: the process keeps its name (ps, top).
+  std::array<char, 4096> path{};
+  const ssize_t length = readlink("/proc/self/exe", path.data(), path.size() - 1);
+  if (length <= 0) return;
   if (setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  execv(path.data(), argv);
 }
 
 }  // namespace
