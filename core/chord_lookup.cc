@@ -16,7 +16,8 @@ constexpr Distance zero_distance{};
 // x in (from, key), given d(x, key) and d(from, key), clockwise distances to the key: x is
 // strictly between exactly when 0 < d(x, key) < d(from, key), and when from is the key the
 // interval is the whole ring but the key. (in_open, with the distance to the key computed
-// once and reused for ordering.)
+// once and reused for ordering.) The same holds measured from `from`: 0 < d(from, x) <
+// d(from, key).
 bool between_by_distance(const Distance& x_to_key, const Distance& from_to_key) {
   return x_to_key != zero_distance && (from_to_key == zero_distance || x_to_key < from_to_key);
 }
@@ -395,9 +396,7 @@ bool ChordNode::route(const NodeId& key, LookupPeers& peers, const Lookup* looku
   const Distance key_from_self = self_.id.words_distance_to(key);
   auto from_self = [&](const NodeId& id) { return self_.id.words_distance_to(id); };
   auto before_key = [&](const NodeId& id) {
-    const Distance distance = from_self(id);
-    return distance != zero_distance &&
-           (key_from_self == zero_distance || distance < key_from_self);
+    return between_by_distance(from_self(id), key_from_self);
   };
   // Successors and fingers are each sorted by distance from us, distinct and never us
   // (chord_node.h), so the ones before the key are a prefix of each. Its end is found by
